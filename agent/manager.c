@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "manager.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "log.h"
+#include "macro.h"
+#include "nodeqos-build.h"
+
+/* sd-event coalesces timers by default (250 ms); the tick is the controller's
+ * sampling period and must not wander that much. */
+#define TICK_ACCURACY_USEC 1000
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void notify_status(Manager *m) {
+        (void) sd_notifyf(false, "STATUS=Running: tick %llu every %llu ms; configuration %s, %llu reloads (%llu rejected)",
+                          (unsigned long long) m->n_ticks,
+                          (unsigned long long) (m->config->tick_interval_usec / 1000),
+                          m->config->n_sources > 0 ? m->config->sources[0] : "built-in defaults",
+                          (unsigned long long) m->n_reloads, (unsigned long long) m->n_failed_reloads);
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t next = usec + m->config->tick_interval_usec, now = now_usec();
+        int r;
+
+        m->n_ticks++;
+        /* sense -> model -> decide -> act -> expose hang here as they land. */
+        notify_status(m);
+
+        /* Keep a steady cadence; after a stall, skip the missed ticks rather
+         * than running them back to back. */
+        if (next <= now)
+                next = now + m->config->tick_interval_usec;
+        r = sd_event_source_set_time(s, next);
+        if (r < 0)
+                return log_error_errno(r, "Failed to re-arm the tick timer: %m");
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void log_config_errors(const ConfigErrors *errors) {
+        for (size_t i = 0; i < errors->n_lines; i++)
+                log_error("%s", errors->lines[i]);
+}
+
+int manager_reload(Manager *m) {
+        _cleanup_(config_freep) Config *c = NULL;
+        ConfigErrors errors = {};
+        int r;
+
+        /* MONOTONIC_USEC: what Type=notify-reload (systemd >= 253) matches
+         * the reload by; harmless before. */
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading configuration",
+                          (unsigned long long) now_usec());
+
+        r = config_load(m->config_path, m->config_path_is_default ? CONFIG_LOAD_MISSING_OK : 0, &c, &errors);
+        if (r < 0) {
+                if (r == -EINVAL)
+                        log_config_errors(&errors);
+                config_errors_clear(&errors);
+                m->n_failed_reloads++;
+                log_error_errno(r, "Configuration reload failed, keeping the running configuration: %m");
+                (void) sd_notify(false, "READY=1");
+                notify_status(m);
+                return r;
+        }
+
+        if (!streq_ptr(c->runtime_dir, m->config->runtime_dir))
+                log_warning("runtime_dir changed to %s: takes effect at the next restart.", c->runtime_dir);
+
+        if (c->tick_interval_usec != m->config->tick_interval_usec && m->tick_source) {
+                r = sd_event_source_set_time(m->tick_source, now_usec() + c->tick_interval_usec);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to re-arm the tick timer: %m");
+        }
+
+        config_free(m->config);
+        m->config = TAKE_PTR(c);
+        m->n_reloads++;
+        log_info("Configuration reloaded (tick every %llu ms).",
+                 (unsigned long long) (m->config->tick_interval_usec / 1000));
+        (void) sd_notify(false, "READY=1");
+        notify_status(m);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) manager_reload(userdata);
+        return 0;
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received %s, stopping.", si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        return sd_event_exit(m->event, 0);
+}
+
+int manager_new(const char *config_path, bool config_path_is_default, Config *config, int lock_fd,
+                Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m) {
+                config_free(config);
+                if (lock_fd >= 0)
+                        (void) close(lock_fd);
+                return -ENOMEM;
+        }
+        m->config = config;
+        m->lock_fd = lock_fd;
+
+        m->config_path = strdup(config_path);
+        if (!m->config_path)
+                return -ENOMEM;
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return r;
+
+        m->config_path_is_default = config_path_is_default;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        sd_event_source_disable_unref(m->tick_source);
+        sd_event_unref(m->event);
+        config_free(m->config);
+        free(m->config_path);
+        if (m->lock_fd >= 0)
+                (void) close(m->lock_fd);
+        free(m);
+        return NULL;
+}
+
+static int add_signal(Manager *m, int sig, sd_event_signal_handler_t handler, const char *description) {
+        sd_event_source *s = NULL;
+        int r;
+
+        /* PROCMASK: sd-event blocks the signal so it arrives only through the loop. */
+        r = sd_event_add_signal(m->event, &s, sig | SD_EVENT_SIGNAL_PROCMASK, handler, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s, description);
+        /* Floating: the event loop owns it and frees it with itself. */
+        r = sd_event_source_set_floating(s, true);
+        sd_event_source_unref(s);
+        return r;
+}
+
+int manager_start(Manager *m) {
+        int r;
+
+        r = add_signal(m, SIGTERM, on_terminate, "sigterm");
+        if (r >= 0)
+                r = add_signal(m, SIGINT, on_terminate, "sigint");
+        if (r >= 0)
+                r = add_signal(m, SIGHUP, on_sighup, "sighup-reload");
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up signal handling: %m");
+
+        r = sd_event_add_time(m->event, &m->tick_source, CLOCK_MONOTONIC, now_usec() + m->config->tick_interval_usec,
+                              TICK_ACCURACY_USEC, on_tick, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the tick timer: %m");
+        (void) sd_event_source_set_description(m->tick_source, "tick");
+
+        /* Pings WATCHDOG=1 from the loop itself when systemd asks for it: a
+         * stuck loop is what the watchdog is for. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enable the watchdog: %m");
+
+        log_info("nodeqosd %s started: tick every %llu ms, configuration %s%s.", NODEQOS_VERSION,
+                 (unsigned long long) (m->config->tick_interval_usec / 1000),
+                 m->config->n_sources > 0 ? m->config->sources[0] : "built-in defaults",
+                 r > 0 ? ", watchdog on" : "");
+        (void) sd_notify(false, "READY=1");
+        notify_status(m);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = sd_event_loop(m->event);
+
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}

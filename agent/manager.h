@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The daemon's state and its one event loop: signals, the tick timer, the
+ * watchdog, configuration reloads, and the systemd notifications. Later
+ * stages (sense, decide, act, expose) hang off the tick. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+typedef struct Manager {
+        sd_event *event;
+        sd_event_source *tick_source;
+
+        char *config_path;
+        bool config_path_is_default; /* a missing file means built-in defaults */
+        Config *config;
+
+        int lock_fd;
+        uint64_t n_ticks;
+        uint64_t n_reloads;
+        uint64_t n_failed_reloads;
+} Manager;
+
+/* Takes ownership of config and lock_fd, also on failure. Returns 0 or -errno. */
+int manager_new(const char *config_path, bool config_path_is_default, Config *config, int lock_fd,
+                Manager **ret);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+/* Sets up signals, the tick timer and the watchdog, and sends READY=1. */
+int manager_start(Manager *m);
+
+/* Runs the loop until SIGTERM/SIGINT; returns the exit code or -errno. */
+int manager_run(Manager *m);
+
+/* Loads the configuration again; a broken one is logged and not applied.
+ * Returns 0 if applied, -EINVAL if rejected, other -errno. */
+int manager_reload(Manager *m);
