@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
@@ -24,12 +25,48 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
+/* Where the layout and the pressure come from: fixed kernel interfaces. */
+#define MOUNTINFO_PATH "/proc/self/mountinfo"
+#define PRESSURE_DIR "/proc/pressure"
+
 static void notify_status(Manager *m) {
-        (void) sd_notifyf(false, "STATUS=Running: tick %llu every %llu ms; configuration %s, %llu reloads (%llu rejected)",
+        char summary[256] = "";
+
+        if (m->model)
+                node_model_summary(m->model, summary, sizeof(summary));
+        (void) sd_notifyf(false, "STATUS=Running: tick %llu every %llu ms; %s; configuration %s, %llu reloads (%llu rejected)",
                           (unsigned long long) m->n_ticks,
-                          (unsigned long long) (m->config->tick_interval_usec / 1000),
+                          (unsigned long long) (m->config->tick_interval_usec / 1000), summary,
                           m->config->n_sources > 0 ? m->config->sources[0] : "built-in defaults",
                           (unsigned long long) m->n_reloads, (unsigned long long) m->n_failed_reloads);
+}
+
+static int on_registry_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+
+        /* A pod or container came or went: update the registry now, so the
+         * next tick samples it; errors are logged and retried then. */
+        (void) node_model_refresh(m->model);
+        return 0;
+}
+
+/* Makes model the manager's, with its inotify descriptor in the loop. */
+static int manager_set_model(Manager *m, NodeModel *model) {
+        sd_event_source *s = NULL;
+        int r;
+
+        r = sd_event_add_io(m->event, &s, pod_registry_fd(model->registry), EPOLLIN, on_registry_event, m);
+        if (r < 0) {
+                node_model_free(model);
+                return log_error_errno(r, "Failed to watch the cgroup tree: %m");
+        }
+        (void) sd_event_source_set_description(s, "cgroup-tree");
+
+        sd_event_source_disable_unref(m->registry_source);
+        node_model_free(m->model);
+        m->registry_source = s;
+        m->model = model;
+        return 0;
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -38,7 +75,12 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
         m->n_ticks++;
-        /* sense -> model -> decide -> act -> expose hang here as they land. */
+        /* sense -> model -> decide -> act -> expose; the later stages hang
+         * here as they land. */
+        (void) node_model_refresh(m->model);
+        r = node_model_sample(m->model, m->n_ticks, now);
+        if (r < 0)
+                log_warning_errno(r, "Sampling the cgroups failed, keeping the last snapshot: %m");
         notify_status(m);
 
         /* Keep a steady cadence; after a stall, skip the missed ticks rather
@@ -58,6 +100,7 @@ static void log_config_errors(const ConfigErrors *errors) {
 
 int manager_reload(Manager *m) {
         _cleanup_(config_freep) Config *c = NULL;
+        NodeModel *model = NULL;
         ConfigErrors errors = {};
         int r;
 
@@ -80,6 +123,19 @@ int manager_reload(Manager *m) {
 
         if (!streq_ptr(c->runtime_dir, m->config->runtime_dir))
                 log_warning("runtime_dir changed to %s: takes effect at the next restart.", c->runtime_dir);
+
+        /* The model borrows the configuration's rules and roots: build it
+         * again from the new one, before anything is replaced. */
+        r = node_model_new(c, MOUNTINFO_PATH, PRESSURE_DIR, &model);
+        if (r >= 0)
+                r = manager_set_model(m, TAKE_PTR(model));
+        if (r < 0) {
+                m->n_failed_reloads++;
+                log_error("Configuration reload failed, keeping the running configuration.");
+                (void) sd_notify(false, "READY=1");
+                notify_status(m);
+                return r;
+        }
 
         if (c->tick_interval_usec != m->config->tick_interval_usec && m->tick_source) {
                 r = sd_event_source_set_time(m->tick_source, now_usec() + c->tick_interval_usec);
@@ -142,6 +198,8 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         sd_event_source_disable_unref(m->tick_source);
+        sd_event_source_disable_unref(m->registry_source);
+        node_model_free(m->model);
         sd_event_unref(m->event);
         config_free(m->config);
         free(m->config_path);
@@ -167,6 +225,7 @@ static int add_signal(Manager *m, int sig, sd_event_signal_handler_t handler, co
 }
 
 int manager_start(Manager *m) {
+        NodeModel *model = NULL;
         int r;
 
         r = add_signal(m, SIGTERM, on_terminate, "sigterm");
@@ -176,6 +235,13 @@ int manager_start(Manager *m) {
                 r = add_signal(m, SIGHUP, on_sighup, "sighup-reload");
         if (r < 0)
                 return log_error_errno(r, "Failed to set up signal handling: %m");
+
+        r = node_model_new(m->config, MOUNTINFO_PATH, PRESSURE_DIR, &model);
+        if (r < 0)
+                return r;
+        r = manager_set_model(m, model);
+        if (r < 0)
+                return r;
 
         r = sd_event_add_time(m->event, &m->tick_source, CLOCK_MONOTONIC, now_usec() + m->config->tick_interval_usec,
                               TICK_ACCURACY_USEC, on_tick, m);

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "node-model.h"
 
 typedef struct Manager {
         sd_event *event;
@@ -18,6 +19,8 @@ typedef struct Manager {
         char *config_path;
         bool config_path_is_default; /* a missing file means built-in defaults */
         Config *config;
+        NodeModel *model;
+        sd_event_source *registry_source; /* inotify on the cgroup tree */
 
         int lock_fd;
         uint64_t n_ticks;

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "sampler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/macro.h"
+#include "cgroup-reader.h"
+
+typedef struct Tracked {
+        char *cgroup;
+        CgroupReader *reader;
+        CgroupSample prev;
+        uint64_t prev_usec;
+        bool has_prev;
+        ResourceUsage last; /* from the latest sample, shown until the next */
+        bool has_last;
+} Tracked;
+
+struct Sampler {
+        const CgroupLayout *layout;
+        unsigned period; /* ticks between two samples of one workload */
+        NodePressureReader *pressure;
+        Tracked *tracked; /* sorted by cgroup, for bsearch */
+        size_t n_tracked;
+        /* tracked[order[k]] is the k-th cgroup in registry order (each
+         * workload, then its containers): no lookup by name per tick. */
+        size_t *order;
+        /* The kubelet's QoS-level cgroups, read every tick: kubepods, its
+         * burstable and besteffort tiers (GUARANTEED stands for kubepods). */
+        Tracked tiers[_KUBE_TIER_MAX];
+        char *tiers_root; /* the kube root they were opened for */
+        uint64_t generation;
+        bool synced;
+};
+
+static int compare_tracked(const void *a, const void *b) {
+        return strcmp(((const Tracked *) a)->cgroup, ((const Tracked *) b)->cgroup);
+}
+
+static Tracked *tracked_find(const Tracked *array, size_t n, const char *cgroup) {
+        Tracked key = { .cgroup = (char *) cgroup };
+        return bsearch(&key, array, n, sizeof(Tracked), compare_tracked);
+}
+
+static void tracked_done(Tracked *t) {
+        free(t->cgroup);
+        cgroup_reader_free(t->reader);
+}
+
+int sampler_new(const CgroupLayout *layout, const char *pressure_dir, unsigned period_ticks, Sampler **ret) {
+        Sampler *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->layout = layout;
+        s->period = period_ticks ?: 1;
+        if (pressure_dir) {
+                r = node_pressure_reader_open(pressure_dir, &s->pressure);
+                if (r == -ENOMEM) {
+                        free(s);
+                        return r;
+                }
+                /* Without /proc/pressure (CONFIG_PSI off, psi=0) the node
+                 * pressure is simply absent; the caller says so. */
+        }
+        *ret = s;
+        return 0;
+}
+
+Sampler *sampler_free(Sampler *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_tracked; i++)
+                tracked_done(&s->tracked[i]);
+        free(s->tracked);
+        free(s->order);
+        for (KubeTier t = 0; t < _KUBE_TIER_MAX; t++)
+                tracked_done(&s->tiers[t]);
+        free(s->tiers_root);
+        node_pressure_reader_free(s->pressure);
+        free(s);
+        return NULL;
+}
+
+/* Adds cgroup to the new array, reusing the old reader if there is one. */
+static int track(Sampler *s, Tracked *fresh, size_t *n, const char *cgroup, CgroupReaderFlags flags) {
+        Tracked *old = s->n_tracked ? tracked_find(s->tracked, s->n_tracked, cgroup) : NULL;
+        Tracked t = {};
+        int r;
+
+        if (old && old->reader) {
+                /* The reader and its history move; the old entry keeps its
+                 * name, which later lookups in the old array still compare. */
+                t = *old;
+                old->reader = NULL;
+                t.cgroup = strdup(cgroup);
+                if (!t.cgroup) {
+                        old->reader = t.reader;
+                        return -ENOMEM;
+                }
+        } else {
+                t.cgroup = strdup(cgroup);
+                if (!t.cgroup)
+                        return -ENOMEM;
+                r = cgroup_reader_open_with(s->layout, cgroup, flags, &t.reader);
+                if (r == -ENOMEM) {
+                        free(t.cgroup);
+                        return r;
+                }
+                /* A cgroup gone already gets no reader and is skipped. */
+        }
+        fresh[(*n)++] = t;
+        return 0;
+}
+
+static int sync_readers(Sampler *s, const PodRegistry *registry) {
+        size_t total = 0, n = 0, *order;
+        Tracked *fresh;
+        int r = 0;
+
+        for (size_t i = 0; i < pod_registry_count(registry); i++)
+                total += 1 + pod_registry_get(registry, i)->n_containers;
+        fresh = calloc(total ?: 1, sizeof(Tracked));
+        if (!fresh)
+                return -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < pod_registry_count(registry); i++) {
+                const Workload *w = pod_registry_get(registry, i);
+
+                r = track(s, fresh, &n, w->cgroup, 0);
+                for (size_t j = 0; r >= 0 && j < w->n_containers; j++)
+                        r = track(s, fresh, &n, w->containers[j].cgroup, CGROUP_READER_NO_PRESSURE);
+        }
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        tracked_done(&fresh[i]);
+                free(fresh);
+                return r;
+        }
+
+        order = calloc(n ?: 1, sizeof(size_t));
+        if (!order) {
+                for (size_t i = 0; i < n; i++)
+                        tracked_done(&fresh[i]);
+                free(fresh);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < s->n_tracked; i++)
+                tracked_done(&s->tracked[i]);
+        free(s->tracked);
+        free(s->order);
+        qsort(fresh, n, sizeof(Tracked), compare_tracked);
+        s->tracked = fresh;
+        s->n_tracked = n;
+        s->order = order;
+        n = 0;
+        for (size_t i = 0; i < pod_registry_count(registry); i++) {
+                const Workload *w = pod_registry_get(registry, i);
+
+                order[n++] = (size_t) (tracked_find(fresh, s->n_tracked, w->cgroup) - fresh);
+                for (size_t j = 0; j < w->n_containers; j++)
+                        order[n++] = (size_t) (tracked_find(fresh, s->n_tracked, w->containers[j].cgroup) - fresh);
+        }
+        s->generation = pod_registry_generation(registry);
+        s->synced = true;
+        return 0;
+}
+
+/* Reads one tracked cgroup now; false if it cannot be read. */
+static bool sample_tracked(Tracked *t, uint64_t now_usec) {
+        CgroupSample cur;
+
+        if (!t->reader || cgroup_reader_sample(t->reader, &cur) < 0)
+                return false;
+        resource_usage_from_samples(t->has_prev ? &t->prev : NULL, &cur, now_usec - t->prev_usec, &t->last);
+        t->prev = cur;
+        t->prev_usec = now_usec;
+        t->has_prev = t->has_last = true;
+        return true;
+}
+
+/* Samples the tracked cgroup at index i if it is due this tick (its turn in
+ * the period, or never sampled yet). Returns false once it cannot be read. */
+static bool sample_due(Sampler *s, size_t i, uint64_t tick, uint64_t now_usec) {
+        Tracked *t = &s->tracked[i];
+
+        if (!t->reader)
+                return false;
+        if (t->has_last && (i % s->period) != (tick % s->period))
+                return true;
+        if (!sample_tracked(t, now_usec)) {
+                /* Gone (or unreadable): quietly out until the registry says. */
+                t->reader = cgroup_reader_free(t->reader);
+                return false;
+        }
+        return true;
+}
+
+/* The last usage of the k-th cgroup in registry order; false if it has
+ * none (gone). */
+static bool usage_of(Sampler *s, size_t k, ResourceUsage *ret) {
+        Tracked *t = &s->tracked[s->order[k]];
+
+        if (!t->reader || !t->has_last)
+                return false;
+        *ret = t->last;
+        return true;
+}
+
+/* (Re)opens the tier readers when kubepods appeared, moved or went. */
+static int sync_tiers(Sampler *s, const PodRegistry *registry) {
+        const char *root = pod_registry_kube_root(registry);
+
+        if (streq_ptr(root, s->tiers_root))
+                return 0;
+        for (KubeTier t = 0; t < _KUBE_TIER_MAX; t++) {
+                tracked_done(&s->tiers[t]);
+                s->tiers[t] = (Tracked) {};
+        }
+        s->tiers_root = mfree_str(s->tiers_root);
+        if (!root)
+                return 0;
+        s->tiers_root = strdup(root);
+        if (!s->tiers_root)
+                return -ENOMEM;
+        for (KubeTier t = 0; t < _KUBE_TIER_MAX; t++) {
+                const char *dir = kube_tier_dir(pod_registry_driver(registry), t);
+                Tracked *tr = &s->tiers[t];
+                int r;
+
+                if (dir) {
+                        if (asprintf(&tr->cgroup, "%s/%s", root, dir) < 0)
+                                return -ENOMEM;
+                } else if (!(tr->cgroup = strdup(root)))
+                        return -ENOMEM;
+                r = cgroup_reader_open(s->layout, tr->cgroup, &tr->reader);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        return 0;
+}
+
+int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint64_t now_usec,
+                   NodeSnapshot **ret) {
+        NodeSnapshot *snap;
+        int r;
+
+        if (!s->synced || s->generation != pod_registry_generation(registry)) {
+                r = sync_readers(s, registry);
+                if (r < 0)
+                        return r;
+        }
+        r = sync_tiers(s, registry);
+        if (r < 0)
+                return r;
+
+        snap = calloc(1, sizeof(*snap));
+        if (!snap)
+                return -ENOMEM;
+        atomic_init(&snap->refcount, 1);
+        snap->tick = tick;
+        snap->monotonic_usec = now_usec;
+        snap->mode = s->layout->mode;
+        snap->driver = pod_registry_driver(registry);
+        snap->workloads = calloc(pod_registry_count(registry) ?: 1, sizeof(WorkloadSnapshot));
+        if (!snap->workloads) {
+                free(snap);
+                return -ENOMEM;
+        }
+
+        /* One period's share of the cgroups each tick: reading every file
+         * of 1000 containers costs ~40 ms here, a tenth of that is the
+         * tick's budget. */
+        for (size_t i = 0; i < s->n_tracked; i++)
+                (void) sample_due(s, i, tick, now_usec);
+        /* The QoS levels every tick: what the controllers act on. */
+        for (KubeTier t = 0; t < _KUBE_TIER_MAX; t++)
+                if (sample_tracked(&s->tiers[t], now_usec))
+                        snap->kube_tiers[t] = s->tiers[t].last;
+
+        if (s->pressure)
+                snap->has_node_psi = node_pressure_reader_sample(s->pressure, &snap->node_cpu_psi,
+                                                                 &snap->node_memory_psi, &snap->node_io_psi) == 0;
+
+        for (size_t i = 0, k = 0; i < pod_registry_count(registry); i++) {
+                const Workload *w = pod_registry_get(registry, i);
+                WorkloadSnapshot *ws = &snap->workloads[snap->n_workloads];
+
+                *ws = (WorkloadSnapshot) { .kind = w->kind, .tier = w->tier, .qos_class = w->qos_class };
+                if (!usage_of(s, k++, &ws->usage)) {
+                        k += w->n_containers;
+                        continue; /* gone since the registry looked */
+                }
+                memcpy(ws->uid, w->uid, sizeof(ws->uid));
+                ws->cgroup = strdup(w->cgroup);
+                ws->containers = calloc(w->n_containers ?: 1, sizeof(ContainerSnapshot));
+                if (!ws->cgroup || !ws->containers) {
+                        free(ws->cgroup);
+                        free(ws->containers);
+                        node_snapshot_unref(snap);
+                        return -ENOMEM;
+                }
+                snap->n_workloads++;
+
+                for (size_t j = 0; j < w->n_containers; j++) {
+                        ContainerSnapshot *cs = &ws->containers[ws->n_containers];
+
+                        if (!usage_of(s, k++, &cs->usage))
+                                continue;
+                        memcpy(cs->id, w->containers[j].id, sizeof(cs->id));
+                        cs->runtime = w->containers[j].runtime;
+                        cs->cgroup = strdup(w->containers[j].cgroup);
+                        if (!cs->cgroup) {
+                                node_snapshot_unref(snap);
+                                return -ENOMEM;
+                        }
+                        ws->n_containers++;
+                }
+                snap->n_containers += ws->n_containers;
+
+                if (w->qos_class >= 0 && w->qos_class < _QOS_CLASS_MAX) {
+                        ClassTotals *c = &snap->classes[w->qos_class];
+
+                        c->n_workloads++;
+                        c->cpu_millicores += ws->usage.cpu_millicores;
+                        c->memory_working_set_bytes += ws->usage.memory_working_set_bytes;
+                }
+        }
+
+        *ret = snap;
+        return 0;
+}
+
+size_t sampler_tracked(const Sampler *s) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n_tracked; i++)
+                n += s->tracked[i].reader != NULL;
+        return n;
+}

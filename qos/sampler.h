@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Each tick: reads every workload's and container's statistics (through
+ * readers that keep their files open) and the node's pressure, and builds
+ * the tick's NodeSnapshot. Readers follow the registry: opened for new
+ * cgroups, closed for gone ones, only when the registry changed. */
+
+#include <stdint.h>
+
+#include "cgroup-layout.h"
+#include "pod-registry.h"
+#include "snapshot.h"
+
+typedef struct Sampler Sampler;
+
+/* pressure_dir: normally "/proc/pressure"; NULL or missing: no node PSI.
+ * period_ticks: each cgroup is read every this many ticks, a share of them
+ * each tick (a new cgroup at once); its usage in the snapshots in between
+ * is the last one read. */
+int sampler_new(const CgroupLayout *layout, const char *pressure_dir, unsigned period_ticks, Sampler **ret);
+Sampler *sampler_free(Sampler *s);
+
+/* Samples this tick's share of what the registry holds at time now_usec
+ * (monotonic), the kubelet's QoS-level cgroups and the node's pressure. Cgroups that vanished since the
+ * registry last looked are left out of the snapshot quietly. Returns 0 and a snapshot with one reference, or -ENOMEM. */
+int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint64_t now_usec,
+                   NodeSnapshot **ret);
+
+/* Readers currently open (pods + containers), for status and tests. */
+size_t sampler_tracked(const Sampler *s);

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Benchmark: the CPU time of one sample tick (registry refresh + reading
+ * every pod's and container's statistics + building the snapshot) on the
+ * real kernel, for a throwaway kubepods hierarchy of many containers, and the
+ * process's memory. Run as root: tests/bench/sample-tick.sh. */
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/macro.h"
+#include "qos/cgroup-layout.h"
+#include "qos/pod-registry.h"
+#include "qos/sampler.h"
+#include "tests/lib/cgroup-test-tree.h"
+
+/* The goal for 1000 containers. */
+#define GOAL_TICK_MSEC 5.0
+
+static CgroupLayout layout;
+/* nodeqos-bench-<pid> in every hierarchy the readers look at: the v1
+ * controllers' and the unified tree (pressure files). Not v1 cpuset: its
+ * children need cpus and mems before use, and nothing here reads it. */
+static CgroupTestTree tree;
+
+static double cpu_msec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+static double wall_msec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+static long rss_kib(void) {
+        FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        long kib = -1;
+
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+static int make(const char *rel) {
+        int r = cgroup_test_tree_mkdir(&tree, rel);
+
+        if (r < 0)
+                fprintf(stderr, "mkdir %s/%s in every hierarchy: %s\n", tree.name, rel, strerror(-r));
+        return r;
+}
+
+static void cleanup(void) {
+        (void) cgroup_test_tree_done(&tree);
+}
+
+static long peak_rss;
+
+/* Mean CPU ms of a tick (registry refresh + sample) at the given period;
+ * -1 on failure. */
+static double measure(PodRegistry *registry, unsigned period, int ticks, size_t containers, double *ret_first,
+                      double *ret_best, double *ret_worst) {
+        Sampler *sampler = NULL;
+        double t0, total = 0, best = 1e9, worst = 0;
+        NodeSnapshot *s = NULL;
+
+        if (sampler_new(&layout, "/proc/pressure", period, &sampler) < 0)
+                return -1;
+        t0 = cpu_msec();
+        if (sampler_sample(sampler, registry, 0, (uint64_t) (wall_msec() * 1000), &s) < 0)
+                return -1;
+        *ret_first = cpu_msec() - t0;
+        if (s->n_containers != containers) {
+                fprintf(stderr, "snapshot has %zu containers, expected %zu\n", s->n_containers, containers);
+                return -1;
+        }
+        node_snapshot_unref(s);
+
+        for (int i = 1; i <= ticks; i++) {
+                double d;
+
+                t0 = cpu_msec();
+                if (pod_registry_refresh(registry) < 0 ||
+                    sampler_sample(sampler, registry, (uint64_t) i, (uint64_t) (wall_msec() * 1000), &s) < 0)
+                        return -1;
+                node_snapshot_unref(s);
+                d = cpu_msec() - t0;
+                total += d;
+                best = d < best ? d : best;
+                worst = d > worst ? d : worst;
+                usleep(20000);
+        }
+        if (rss_kib() > peak_rss)
+                peak_rss = rss_kib();
+        sampler_free(sampler);
+        *ret_best = best;
+        *ret_worst = worst;
+        return total / ticks;
+}
+
+int main(int argc, char *argv[]) {
+        int pods = 250, per_pod = 4, ticks = 50, period = 10, c, r;
+        PodRegistry *registry = NULL;
+        double t0, w0, scan_ms, mean[2];
+        long rss_before, rss_registry;
+        char rel[PATH_MAX];
+        size_t containers = 0;
+
+        while ((c = getopt(argc, argv, "p:c:t:s:")) >= 0)
+                switch (c) {
+                case 'p': pods = atoi(optarg); break;
+                case 'c': per_pod = atoi(optarg); break;
+                case 't': ticks = atoi(optarg); break;
+                case 's': period = atoi(optarg); break;
+                default:
+                        fprintf(stderr, "usage: %s [-p PODS] [-c CONTAINERS_PER_POD] [-t TICKS] [-s SAMPLE_PERIOD_TICKS]\n",
+                                argv[0]);
+                        return 2;
+                }
+        if (pods < 1 || per_pod < 0 || ticks < 1 || period < 1)
+                return 2;
+
+        if (cgroup_layout_detect("/proc/self/mountinfo", "/sys/fs/cgroup", &layout, NULL) < 0) {
+                fprintf(stderr, "no usable cgroup layout\n");
+                return 1;
+        }
+        atexit(cleanup);
+
+        rss_before = rss_kib();
+        r = cgroup_test_tree_new(&layout, CGROUP_BENCH_PREFIX, 0, &tree);
+        if (r < 0) {
+                fprintf(stderr, "creating the cgroup tree: %s\n", strerror(-r));
+                return 1;
+        }
+        if (make("kubepods.slice/kubepods-besteffort.slice") < 0)
+                return 1;
+        w0 = wall_msec();
+        for (int p = 0; p < pods; p++) {
+                snprintf(rel, sizeof(rel),
+                         "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%08x_0000_4000_8000_%012x.slice",
+                         p, p);
+                if (make(rel) < 0)
+                        return 1;
+                for (int k = 0; k < per_pod; k++) {
+                        char ctr[PATH_MAX + 128];
+
+                        snprintf(ctr, sizeof(ctr), "%s/cri-containerd-%056x%08x.scope", rel, p, k);
+                        if (make(ctr) < 0)
+                                return 1;
+                        containers++;
+                }
+        }
+        printf("created %d pods, %zu containers in %s mode (%.0f ms)\n", pods, containers,
+               cgroup_mode_to_string(layout.mode), wall_msec() - w0);
+
+        t0 = cpu_msec();
+        if (pod_registry_new(&(PodRegistryParams) { .layout = &layout, .driver = CGROUP_DRIVER_AUTO,
+                                                    .kubelet_root = tree.name },
+                             &registry) < 0) {
+                fprintf(stderr, "registry failed\n");
+                return 1;
+        }
+        scan_ms = cpu_msec() - t0;
+        rss_registry = rss_kib();
+        printf("initial scan (registry): %.2f ms CPU\n", scan_ms);
+
+        /* The tick as configured (a share of the cgroups each tick), then
+         * every cgroup every tick, for comparison: same tree, same run. */
+        for (int k = 0; k < 2; k++) {
+                int p = k == 0 ? period : 1;
+                double first = 0, best = 0, worst = 0;
+
+                mean[k] = measure(registry, (unsigned) p, ticks, containers, &first, &best, &worst);
+                if (mean[k] < 0)
+                        return 1;
+                printf("sample period %d: first sample (opens the readers) %.2f ms; tick mean %.3f ms, min %.3f, "
+                       "max %.3f ms CPU (%zu containers + %d pods, %d ticks)\n",
+                       p, first, mean[k], best, worst, containers, pods, ticks);
+        }
+        printf("per cgroup read: %.2f us CPU\n", mean[1] * 1000.0 / (double) (containers + (size_t) pods));
+        printf("goal: <= %.1f ms per tick for 1000 containers; ratio tick/goal (scaled to 1000 containers): %.2f "
+               "(reading every cgroup every tick: %.2f)\n",
+               GOAL_TICK_MSEC, mean[0] / GOAL_TICK_MSEC * 1000.0 / (double) containers,
+               mean[1] / GOAL_TICK_MSEC * 1000.0 / (double) containers);
+        printf("RSS: %ld KiB at start, %ld KiB with the registry, %ld KiB peak with all readers open\n", rss_before,
+               rss_registry, peak_rss);
+
+        pod_registry_free(registry);
+        cleanup();
+        cgroup_layout_done(&layout);
+        return 0;
+}
