@@ -100,6 +100,13 @@ static const cyaml_schema_field_t eviction_fields[] = {
         CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t pressure_trigger_fields[] = {
+        BOOL("enabled", struct RawPressureTriggers, enabled),
+        CYAML_FIELD_INT_PTR("stall_ms", OPT, struct RawPressureTriggers, stall_ms),
+        CYAML_FIELD_INT_PTR("window_ms", OPT, struct RawPressureTriggers, window_ms),
+        CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t config_fields[] = {
         CYAML_FIELD_INT_PTR("tick_interval_ms", OPT, RawConfig, tick_interval_ms),
         CYAML_FIELD_INT_PTR("workload_sample_period_ticks", OPT, RawConfig, workload_sample_period_ticks),
@@ -111,6 +118,7 @@ static const cyaml_schema_field_t config_fields[] = {
         CYAML_FIELD_MAPPING_PTR("api", OPT, RawConfig, api, api_fields),
         CYAML_FIELD_MAPPING_PTR("metrics", OPT, RawConfig, metrics, metrics_fields),
         CYAML_FIELD_MAPPING_PTR("eviction", OPT, RawConfig, eviction, eviction_fields),
+        CYAML_FIELD_MAPPING_PTR("pressure_triggers", OPT, RawConfig, pressure_triggers, pressure_trigger_fields),
         CYAML_FIELD_END,
 };
 

@@ -60,6 +60,11 @@ typedef struct RawConfig {
                 bool *enabled;
                 bool *dry_run;
         } *eviction;
+        struct RawPressureTriggers {
+                bool *enabled;
+                int64_t *stall_ms;
+                int64_t *window_ms;
+        } *pressure_triggers;
 } RawConfig;
 
 /* The top-level schema value (a RawConfig pointer). */

@@ -41,6 +41,9 @@ static const struct {
         { "workload_sample_period_ticks", 1, 600, NULL },
         /* The memory target is the fraction of node memory kept available. */
         { "controllers.memory.target", 0.001, 0.9, "a fraction of node memory" },
+        /* The kernel's limits for PSI trigger windows. */
+        { "pressure_triggers.window_ms", 500, 10000, NULL },
+        { "pressure_triggers.stall_ms", 1, 10000, NULL },
 };
 
 enum {

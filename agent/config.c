@@ -356,6 +356,21 @@ static const LoadedFile *last_setter(const Loader *l, const char *path, YamlPosi
 }
 
 static int validate_merged(Loader *l, const Config *c) {
+        if (c->pressure_trigger_stall_usec > c->pressure_trigger_window_usec) {
+                YamlPosition pos = {};
+                const LoadedFile *f = last_setter(l, "pressure_triggers.stall_ms", &pos);
+                int r;
+
+                if (!f)
+                        f = last_setter(l, "pressure_triggers.window_ms", &pos);
+                r = config_errors_add(l->errors, f ? f->name : DEFAULTS_NAME, f ? &pos : NULL,
+                                      "pressure_triggers: stall_ms (%llu) is longer than window_ms (%llu)",
+                                      (unsigned long long) (c->pressure_trigger_stall_usec / 1000),
+                                      (unsigned long long) (c->pressure_trigger_window_usec / 1000));
+                if (r < 0)
+                        return r;
+        }
+
         for (int res = 0; res < _RESOURCE_MAX; res++) {
                 const ControllerConfig *cc = &c->controllers[res];
                 const LoadedFile *f;
@@ -418,7 +433,8 @@ static int convert_controller(const RawController *rc, ControllerConfig *ret) {
 static int convert(const RawConfig *raw, Config *c) {
         int r = 0;
 
-        if (!raw->cgroup || !raw->controllers || !raw->api || !raw->metrics || !raw->eviction)
+        if (!raw->cgroup || !raw->controllers || !raw->api || !raw->metrics || !raw->eviction ||
+            !raw->pressure_triggers)
                 return -EINVAL;
 
         c->tick_interval_usec = (uint64_t) REQUIRE(raw->tick_interval_ms) * 1000;
@@ -439,6 +455,9 @@ static int convert(const RawConfig *raw, Config *c) {
         c->metrics_listen = dup_or_fail(raw->metrics->listen, &r);
         c->eviction_enabled = REQUIRE(raw->eviction->enabled);
         c->eviction_dry_run = REQUIRE(raw->eviction->dry_run);
+        c->pressure_triggers_enabled = REQUIRE(raw->pressure_triggers->enabled);
+        c->pressure_trigger_stall_usec = (uint64_t) REQUIRE(raw->pressure_triggers->stall_ms) * 1000;
+        c->pressure_trigger_window_usec = (uint64_t) REQUIRE(raw->pressure_triggers->window_ms) * 1000;
         if (r < 0)
                 return r;
 

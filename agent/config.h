@@ -49,6 +49,10 @@ typedef struct Config {
         bool eviction_enabled;
         bool eviction_dry_run;
 
+        bool pressure_triggers_enabled;
+        uint64_t pressure_trigger_stall_usec;
+        uint64_t pressure_trigger_window_usec;
+
         /* The files that made this configuration, in the order applied. */
         char **sources;
         size_t n_sources;

@@ -17,6 +17,9 @@
 /* sd-event coalesces timers by default (250 ms); the tick is the controller's
  * sampling period and must not wander that much. */
 #define TICK_ACCURACY_USEC 1000
+/* A pressure trigger ticks at once, but not closer than this to the last
+ * tick: several triggers fire together under one spike. */
+#define EARLY_TICK_MIN_GAP_USEC 100000
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -34,9 +37,10 @@ static void notify_status(Manager *m) {
 
         if (m->model)
                 node_model_summary(m->model, summary, sizeof(summary));
-        (void) sd_notifyf(false, "STATUS=Running: tick %llu every %llu ms; %s; configuration %s, %llu reloads (%llu rejected)",
+        (void) sd_notifyf(false, "STATUS=Running: tick %llu every %llu ms; %s; %llu pressure wakeups; configuration %s, %llu reloads (%llu rejected)",
                           (unsigned long long) m->n_ticks,
                           (unsigned long long) (m->config->tick_interval_usec / 1000), summary,
+                          (unsigned long long) m->n_pressure_wakeups,
                           m->config->n_sources > 0 ? m->config->sources[0] : "built-in defaults",
                           (unsigned long long) m->n_reloads, (unsigned long long) m->n_failed_reloads);
 }
@@ -50,8 +54,16 @@ static int on_registry_event(sd_event_source *s, int fd, uint32_t revents, void 
         return 0;
 }
 
-/* Makes model the manager's, with its inotify descriptor in the loop. */
-static int manager_set_model(Manager *m, NodeModel *model) {
+static void on_pressure(const char *path, void *userdata);
+
+/* Makes model the manager's, with its inotify descriptor in the loop and the
+ * pressure triggers that config asks for. */
+static int manager_set_model(Manager *m, NodeModel *model, const Config *config) {
+        _cleanup_free_ char *burstable = NULL;
+        PressureTriggers *triggers = NULL;
+        const char *kube_root = pod_registry_kube_root(model->registry);
+        const char *ls_parents[1];
+        size_t n_ls = 0;
         sd_event_source *s = NULL;
         int r;
 
@@ -62,35 +74,78 @@ static int manager_set_model(Manager *m, NodeModel *model) {
         }
         (void) sd_event_source_set_description(s, "cgroup-tree");
 
+        /* The latency-sensitive parent: the burstable tier (Guaranteed pods
+         * have no parent of their own, the node's files cover them). */
+        if (kube_root) {
+                const char *tier = kube_tier_dir(pod_registry_driver(model->registry), KUBE_TIER_BURSTABLE);
+                if (asprintf(&burstable, "%s/%s", kube_root, tier) >= 0)
+                        ls_parents[n_ls++] = burstable;
+        }
+        r = pressure_triggers_new(m->event, config, &model->layout, ls_parents, n_ls, on_pressure, m, &triggers);
+        if (r < 0) {
+                sd_event_source_disable_unref(s);
+                node_model_free(model);
+                return log_oom();
+        }
+        if (config->pressure_triggers_enabled)
+                log_info("%zu pressure triggers armed (stall %llu ms in %llu ms).", pressure_triggers_armed(triggers),
+                         (unsigned long long) (config->pressure_trigger_stall_usec / 1000),
+                         (unsigned long long) (config->pressure_trigger_window_usec / 1000));
+
+        pressure_triggers_free(m->triggers);
         sd_event_source_disable_unref(m->registry_source);
         node_model_free(m->model);
+        m->triggers = triggers;
         m->registry_source = s;
         m->model = model;
         return 0;
 }
 
-static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        uint64_t next = usec + m->config->tick_interval_usec, now = now_usec();
+/* One pass of sense -> model -> decide -> act -> expose; the later stages
+ * hang here as they land. */
+static void manager_tick(Manager *m, uint64_t now) {
         int r;
 
         m->n_ticks++;
-        /* sense -> model -> decide -> act -> expose; the later stages hang
-         * here as they land. */
+        m->last_tick_usec = now;
         (void) node_model_refresh(m->model);
         r = node_model_sample(m->model, m->n_ticks, now);
         if (r < 0)
                 log_warning_errno(r, "Sampling the cgroups failed, keeping the last snapshot: %m");
         notify_status(m);
+}
 
+static int arm_tick_timer(Manager *m, uint64_t when) {
+        int r = sd_event_source_set_time(m->tick_source, when);
+
+        if (r < 0)
+                return log_error_errno(r, "Failed to re-arm the tick timer: %m");
+        return sd_event_source_set_enabled(m->tick_source, SD_EVENT_ONESHOT);
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t next = usec + m->config->tick_interval_usec, now = now_usec();
+
+        manager_tick(m, now);
         /* Keep a steady cadence; after a stall, skip the missed ticks rather
          * than running them back to back. */
         if (next <= now)
                 next = now + m->config->tick_interval_usec;
-        r = sd_event_source_set_time(s, next);
-        if (r < 0)
-                return log_error_errno(r, "Failed to re-arm the tick timer: %m");
-        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return arm_tick_timer(m, next);
+}
+
+static void on_pressure(const char *path, void *userdata) {
+        Manager *m = userdata;
+        uint64_t now = now_usec();
+
+        if (now - m->last_tick_usec < EARLY_TICK_MIN_GAP_USEC)
+                return;
+        m->n_pressure_wakeups++;
+        log_debug("Pressure trigger on %s: ticking now.", path);
+        manager_tick(m, now);
+        /* The cadence restarts from this tick. */
+        (void) arm_tick_timer(m, now + m->config->tick_interval_usec);
 }
 
 static void log_config_errors(const ConfigErrors *errors) {
@@ -128,7 +183,7 @@ int manager_reload(Manager *m) {
          * again from the new one, before anything is replaced. */
         r = node_model_new(c, MOUNTINFO_PATH, PRESSURE_DIR, &model);
         if (r >= 0)
-                r = manager_set_model(m, TAKE_PTR(model));
+                r = manager_set_model(m, TAKE_PTR(model), c);
         if (r < 0) {
                 m->n_failed_reloads++;
                 log_error("Configuration reload failed, keeping the running configuration.");
@@ -198,6 +253,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         sd_event_source_disable_unref(m->tick_source);
+        pressure_triggers_free(m->triggers);
         sd_event_source_disable_unref(m->registry_source);
         node_model_free(m->model);
         sd_event_unref(m->event);
@@ -239,7 +295,7 @@ int manager_start(Manager *m) {
         r = node_model_new(m->config, MOUNTINFO_PATH, PRESSURE_DIR, &model);
         if (r < 0)
                 return r;
-        r = manager_set_model(m, model);
+        r = manager_set_model(m, model, m->config);
         if (r < 0)
                 return r;
 

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "node-model.h"
+#include "pressure-triggers.h"
 
 typedef struct Manager {
         sd_event *event;
@@ -21,9 +22,12 @@ typedef struct Manager {
         Config *config;
         NodeModel *model;
         sd_event_source *registry_source; /* inotify on the cgroup tree */
+        PressureTriggers *triggers;
 
         int lock_fd;
         uint64_t n_ticks;
+        uint64_t last_tick_usec;
+        uint64_t n_pressure_wakeups;
         uint64_t n_reloads;
         uint64_t n_failed_reloads;
 } Manager;

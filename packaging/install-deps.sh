@@ -8,7 +8,8 @@ PACKAGES="
   libsystemd-dev libcyaml-dev libyaml-dev libcgroup-dev libbpf-dev
   libprotobuf-c-dev protobuf-c-compiler libgrpc-dev libmicrohttpd-dev
   libcmocka-dev systemd
-  clang llvm libclang-rt-14-dev
+  clang llvm libclang-rt-14-dev bpftool
+  stress-ng fio libbpf-tools linux-perf
 "
 
 if [ "$(id -u)" -ne 0 ]; then

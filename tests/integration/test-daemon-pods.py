@@ -40,7 +40,7 @@ TREE = [
     "kubepods/pod" + UID[2],
     "kubepods/pod" + UID[2] + "/" + CID[1],
 ]
-WAIT = 5.0
+WAIT = 8.0
 
 failures = []
 
@@ -185,6 +185,20 @@ def main():
         remove("kubepods/besteffort/pod" + UID[3] + "/" + "3" * 64)
         remove("kubepods/besteffort/pod" + UID[3])
         check("a removed pod drops out", wait_status(d, r"\b3 pods, 2 containers\b"), d.status)
+
+        # CPU contention: more busy processes than CPUs. The node's PSI
+        # trigger fires and the daemon ticks early.
+        busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(2 * os.cpu_count())]
+        try:
+            woke = wait_status(d, r"\b[1-9][0-9]* pressure wakeups\b")
+        finally:
+            for p in busy:
+                p.kill()
+                p.wait()
+        check("a pressure spike wakes the daemon early", woke, d.status)
+        check("the triggers were armed", re.search(r"\b[1-9][0-9]* pressure triggers armed", d.log()) is not None,
+              d.log())
 
         d.stop()
         check("stops cleanly", d.proc.returncode == 0, str(d.proc.returncode))

@@ -178,6 +178,10 @@ class Env:
                           f"  admin_socket: {runtime_dir}/nodeqos.sock\n"
                           f"  kubelet_plugin_dir: {self.path('kubelet-plugins')}\n"
                           f"metrics:\n"
+                          f"  enabled: false\n"
+                          # Early ticks on pressure would blur the cadence
+                          # this test measures (test-daemon-pods covers them).
+                          f"pressure_triggers:\n"
                           f"  enabled: false\n" + extra)
 
     def clean_environ(self):

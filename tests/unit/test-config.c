@@ -39,7 +39,7 @@ static const struct {
           "test.yaml:1:19: tick_interval_ms: expected an integer, got '99999999999999999999999'" },
         { "bogus: 1\n",
           "test.yaml:1:1: unknown key 'bogus' (expected one of: tick_interval_ms, workload_sample_period_ticks, runtime_dir, cgroup, qos_rules, "
-          "controllers, api, metrics, eviction)" },
+          "controllers, api, metrics, eviction, pressure_triggers)" },
         { "controllers:\n  cpu:\n    kp: 1\n    gain: 3\n",
           "test.yaml:4:5: unknown key 'gain' in 'controllers.cpu' (expected one of: enabled, target, kp, ki, kd, "
           "dead_band, min, max, step_up, step_down)" },
@@ -94,6 +94,10 @@ static const struct {
           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
           "test.yaml:2:17: api.admin_socket: socket path too long (at most 107 bytes)" },
         { "runtime_dir: run\n", "test.yaml:1:14: runtime_dir: expected an absolute path" },
+        { "pressure_triggers:\n  window_ms: 100\n",
+          "test.yaml:2:14: pressure_triggers.window_ms: 100 is out of range (expected 500..10000)" },
+        { "pressure_triggers:\n  stall_ms: 3000\n",
+          "test.yaml:2:13: pressure_triggers: stall_ms (3000) is longer than window_ms (2000)" },
         { "cgroup:\n  kubelet_cgroup_root: custom\n",
           "test.yaml:2:24: cgroup.kubelet_cgroup_root: expected a cgroup path starting with '/', as the kubelet's "
           "--cgroup-root" },
@@ -163,6 +167,9 @@ static void test_defaults(void **state) {
         assert_string_equal(c->metrics_listen, "127.0.0.1:9830");
         assert_false(c->eviction_enabled);
         assert_true(c->eviction_dry_run);
+        assert_true(c->pressure_triggers_enabled);
+        assert_int_equal(c->pressure_trigger_stall_usec, 100000);
+        assert_int_equal(c->pressure_trigger_window_usec, 2000000);
         assert_int_equal(c->n_sources, 1);
         assert_string_equal(c->sources[0], "test.yaml");
 }
