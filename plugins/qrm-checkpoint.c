@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "qrm-checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/macro.h"
+
+#define MAGIC "nodeqos-qrm-checkpoint"
+#define CHECKSUM_PREFIX "checksum "
+/* "checksum " + 16 hex digits + '\n' */
+#define CHECKSUM_LINE_LEN (sizeof(CHECKSUM_PREFIX) - 1 + 16 + 1)
+#define TEMP_FILE "." QRM_CHECKPOINT_FILE ".tmp"
+
+/* The most fields a line has: "entry" and its eight. */
+#define FIELDS_MAX 9
+
+#define FNV64_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV64_PRIME UINT64_C(0x100000001b3)
+
+uint64_t qrm_checkpoint_checksum(const void *data, size_t size) {
+        const unsigned char *p = data;
+        uint64_t h = FNV64_OFFSET;
+
+        for (size_t i = 0; i < size; i++) {
+                h ^= p[i];
+                h *= FNV64_PRIME;
+        }
+        return h;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct FormatContext {
+        FILE *f;
+        const char *last_pod; /* valid during the walk: the state does not change */
+} FormatContext;
+
+static const char *word(const char *s) {
+        return s && *s ? s : "-";
+}
+
+static int format_list(FILE *f, const CpuMask *m) {
+        _cleanup_free_ char *s = NULL;
+
+        if (!m) {
+                fputs(" -", f);
+                return 0;
+        }
+        if (cpu_list_format_alloc(m, &s) < 0)
+                return -ENOMEM;
+        fprintf(f, " %s", s);
+        return 0;
+}
+
+static void format_request(FILE *f, bool allocated, double v) {
+        if (allocated)
+                fprintf(f, " %.17g", v);
+        else
+                fputs(" -", f);
+}
+
+static int format_record(const QrmRecord *rec, void *userdata) {
+        FormatContext *c = userdata;
+        int r;
+
+        if (!c->last_pod || strcmp(c->last_pod, rec->pod_uid) != 0) {
+                fprintf(c->f, "pod %s %s %s\n", rec->pod_uid, word(rec->pod_namespace), word(rec->pod_name));
+                c->last_pod = rec->pod_uid;
+        }
+        fprintf(c->f, "entry %s %s %" PRIu64 " %s", word(rec->container_name),
+                qrm_container_type_to_string(rec->container_type), rec->container_index,
+                qos_class_to_string(rec->qos_class));
+        format_request(c->f, rec->allocated[RESOURCE_CPU], rec->request[RESOURCE_CPU]);
+        format_request(c->f, rec->allocated[RESOURCE_MEMORY], rec->request[RESOURCE_MEMORY]);
+        r = format_list(c->f, rec->exclusive);
+        if (r < 0)
+                return r;
+        r = format_list(c->f, rec->memory_hint);
+        if (r < 0)
+                return r;
+        fputc('\n', c->f);
+        return 0;
+}
+
+int qrm_checkpoint_format(const QrmState *s, char **ret_data, size_t *ret_size) {
+        char *data = NULL;
+        size_t size = 0;
+        FormatContext c = {};
+        int r;
+
+        c.f = open_memstream(&data, &size);
+        if (!c.f)
+                return -ENOMEM;
+
+        fprintf(c.f, "%s %d\n", MAGIC, QRM_CHECKPOINT_VERSION);
+        fprintf(c.f, "reclaimed-cpus %d\n", qrm_state_get_reclaimed_cpus(s));
+        r = qrm_state_foreach_record(s, format_record, &c);
+        if (r >= 0 && fflush(c.f) != 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                fprintf(c.f, CHECKSUM_PREFIX "%016" PRIx64 "\n", qrm_checkpoint_checksum(data, size));
+        if (fclose(c.f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                free(data);
+                return r;
+        }
+        *ret_data = data;
+        *ret_size = size;
+        return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct ParseContext {
+        QrmState *state;
+        PluginError *err;
+        unsigned line;
+        bool have_reclaimed;
+        char *pod_uid, *pod_namespace, *pod_name; /* the current pod */
+        unsigned pod_entries;
+} ParseContext;
+
+static void parse_context_done(ParseContext *c) {
+        free(c->pod_uid);
+        free(c->pod_namespace);
+        free(c->pod_name);
+}
+
+_printf_(3, 4) static int bad(ParseContext *c, int error, const char *fmt, ...) {
+        char what[PLUGIN_ERROR_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        return plugin_error_set(c->err, error, "Checkpoint line %u: %s", c->line, what);
+}
+
+/* Splits a line in place at single spaces. Returns the number of fields,
+ * or -EINVAL for an empty field or more than max. */
+static int split(char *line, char **fields, int max) {
+        int n = 0;
+
+        for (char *p = line;;) {
+                char *sp = strchr(p, ' ');
+
+                if (n == max)
+                        return -EINVAL;
+                if (sp)
+                        *sp = 0;
+                if (!*p)
+                        return -EINVAL;
+                fields[n++] = p;
+                if (!sp)
+                        return n;
+                p = sp + 1;
+        }
+}
+
+static const char *unword(const char *s) {
+        return strcmp(s, "-") == 0 ? "" : s;
+}
+
+static int parse_u64(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!*s || (s[0] == '0' && s[1]))
+                return -EINVAL;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (uint64_t) (*s - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t) (*s - '0');
+        }
+        *ret = v;
+        return 0;
+}
+
+/* "-" or a finite number >= 0 written in decimal. */
+static int parse_request(const char *s, bool *ret_allocated, double *ret) {
+        char *end;
+        double v;
+
+        if (strcmp(s, "-") == 0) {
+                *ret_allocated = false;
+                *ret = 0;
+                return 0;
+        }
+        /* Decimal only: strtod() would also take "inf", "nan" and hex. */
+        if (strspn(s, "0123456789.eE+-") != strlen(s))
+                return -EINVAL;
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || *end || end == s || !isfinite(v) || v < 0)
+                return -EINVAL;
+        *ret_allocated = true;
+        *ret = v;
+        return 0;
+}
+
+/* "-" (NULL) or a non-empty list. */
+static int parse_list(const char *s, CpuMask *buf, const CpuMask **ret) {
+        if (strcmp(s, "-") == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        if (cpu_list_parse_string(s, buf) < 0 || cpu_mask_is_empty(buf))
+                return -EINVAL;
+        *ret = buf;
+        return 0;
+}
+
+static int parse_reclaimed(ParseContext *c, char **f, int n) {
+        const CpuTopology *t = qrm_state_topology(c->state);
+        long v;
+        char *end;
+
+        if (n != 2 || c->have_reclaimed || c->pod_uid)
+                return bad(c, EBADMSG, "misplaced or malformed reclaimed-cpus line.");
+        errno = 0;
+        v = strtol(f[1], &end, 10);
+        if (errno != 0 || *end || end == f[1] || (v != QRM_RECLAIMED_CPUS_ALL && v < 1) || v > CPU_MASK_MAX)
+                return bad(c, EBADMSG, "bad reclaimed-cpus value.");
+        if (v > (long) cpu_mask_count(&t->online))
+                return bad(c, ESTALE, "a reclaimed pool of %ld CPUs, more than this node has.", v);
+        c->have_reclaimed = true;
+        return qrm_state_set_reclaimed_cpus(c->state, (int) v, NULL) < 0 ? bad(c, EBADMSG, "bad reclaimed-cpus.") : 0;
+}
+
+static int parse_pod(ParseContext *c, char **f, int n) {
+        if (n != 4 || !c->have_reclaimed)
+                return bad(c, EBADMSG, "malformed or misplaced pod line.");
+        if (c->pod_uid && c->pod_entries == 0)
+                return bad(c, EBADMSG, "pod %s has no entry.", c->pod_uid);
+        parse_context_done(c);
+        c->pod_uid = strdup(f[1]);
+        c->pod_namespace = strdup(unword(f[2]));
+        c->pod_name = strdup(unword(f[3]));
+        c->pod_entries = 0;
+        if (!c->pod_uid || !c->pod_namespace || !c->pod_name)
+                return plugin_error_set(c->err, ENOMEM, "Out of memory.");
+        return 0;
+}
+
+static int parse_entry(ParseContext *c, char **f, int n) {
+        CpuMask exclusive, hint;
+        QrmRecord rec = {};
+        PluginError e = {};
+        int r;
+
+        if (n != 9 || !c->pod_uid)
+                return bad(c, EBADMSG, "malformed or misplaced entry line.");
+        rec.pod_uid = c->pod_uid;
+        rec.pod_namespace = c->pod_namespace;
+        rec.pod_name = c->pod_name;
+        rec.container_name = unword(f[1]);
+        rec.container_type = qrm_container_type_from_string(f[2]);
+        if (rec.container_type == _QRM_CONTAINER_TYPE_INVALID)
+                return bad(c, EBADMSG, "unknown container type.");
+        if (parse_u64(f[3], &rec.container_index) < 0)
+                return bad(c, EBADMSG, "bad container index.");
+        rec.qos_class = qos_class_from_string(f[4]);
+        if (rec.qos_class == _QOS_CLASS_INVALID)
+                return bad(c, EBADMSG, "unknown QoS class.");
+        if (parse_request(f[5], &rec.allocated[RESOURCE_CPU], &rec.request[RESOURCE_CPU]) < 0 ||
+            parse_request(f[6], &rec.allocated[RESOURCE_MEMORY], &rec.request[RESOURCE_MEMORY]) < 0)
+                return bad(c, EBADMSG, "bad request.");
+        if (parse_list(f[7], &exclusive, &rec.exclusive) < 0 || parse_list(f[8], &hint, &rec.memory_hint) < 0)
+                return bad(c, EBADMSG, "bad CPU or node list.");
+
+        r = qrm_state_restore_record(c->state, &rec, &e);
+        if (r == -EINVAL)
+                return bad(c, EBADMSG, "%s", e.message);
+        if (r < 0)
+                return bad(c, r, "%s", e.message);
+        c->pod_entries++;
+        return 0;
+}
+
+static int parse_body(ParseContext *c, const char *p, const char *end) {
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                _cleanup_free_ char *line = NULL;
+                char *f[FIELDS_MAX];
+                int n, r;
+
+                c->line++;
+                /* The body ends right before the checksum line, at a '\n'. */
+                if (!nl)
+                        return bad(c, EBADMSG, "line without end.");
+                if (memchr(p, 0, (size_t) (nl - p)))
+                        return bad(c, EBADMSG, "NUL byte.");
+                line = strndup(p, (size_t) (nl - p));
+                if (!line)
+                        return plugin_error_set(c->err, ENOMEM, "Out of memory.");
+                p = nl + 1;
+
+                n = split(line, f, FIELDS_MAX);
+                if (n < 0)
+                        return bad(c, EBADMSG, "malformed line.");
+                if (strcmp(f[0], "reclaimed-cpus") == 0)
+                        r = parse_reclaimed(c, f, n);
+                else if (strcmp(f[0], "pod") == 0)
+                        r = parse_pod(c, f, n);
+                else if (strcmp(f[0], "entry") == 0)
+                        r = parse_entry(c, f, n);
+                else
+                        r = bad(c, EBADMSG, "unknown line.");
+                if (r < 0)
+                        return r;
+        }
+        if (!c->have_reclaimed)
+                return bad(c, EBADMSG, "no reclaimed-cpus line.");
+        if (c->pod_uid && c->pod_entries == 0)
+                return bad(c, EBADMSG, "pod %s has no entry.", c->pod_uid);
+        return 0;
+}
+
+/* The header line "nodeqos-qrm-checkpoint N\n". Returns the offset after it. */
+static int parse_header(const char *data, size_t size, PluginError *err, size_t *ret_end) {
+        const size_t magic_len = strlen(MAGIC);
+        const char *nl = memchr(data, '\n', MIN(size, (size_t) 64));
+        uint64_t version = 0;
+        char buf[32];
+        size_t n;
+        int r;
+
+        if (size == 0)
+                return plugin_error_set(err, EBADMSG, "The checkpoint is empty.");
+        if (!nl || (size_t) (nl - data) <= magic_len + 1 || memcmp(data, MAGIC " ", magic_len + 1) != 0)
+                return plugin_error_set(err, EBADMSG, "Not a nodeqos QRM checkpoint (bad header).");
+        n = (size_t) (nl - data) - magic_len - 1;
+        if (n >= sizeof(buf))
+                return plugin_error_set(err, EBADMSG, "Bad checkpoint version.");
+        memcpy(buf, data + magic_len + 1, n);
+        buf[n] = 0;
+        if (strspn(buf, "0123456789") != n)
+                return plugin_error_set(err, EBADMSG, "Bad checkpoint version.");
+        r = parse_u64(buf, &version);
+        if (r == -ERANGE)
+                version = UINT64_MAX; /* a huge number is a newer version too */
+        else if (r < 0 || version == 0)
+                return plugin_error_set(err, EBADMSG, "Bad checkpoint version.");
+        if (version > QRM_CHECKPOINT_VERSION)
+                return plugin_error_set(err, EPROTONOSUPPORT,
+                                        "The checkpoint was written by a newer nodeqos (format %s; this one "
+                                        "reads up to %d).",
+                                        buf, QRM_CHECKPOINT_VERSION);
+        *ret_end = (size_t) (nl - data) + 1;
+        return 0;
+}
+
+static int parse_all(QrmState *s, const char *data, size_t size, PluginError *err) {
+        _cleanup_(parse_context_done) ParseContext c = { .state = s, .err = err, .line = 1 };
+        size_t body = 0, tail;
+        uint64_t want, got;
+        char hex[17];
+        int r;
+
+        if (size > QRM_CHECKPOINT_MAX_BYTES)
+                return plugin_error_set(err, EBADMSG, "The checkpoint is larger than %d bytes.",
+                                        QRM_CHECKPOINT_MAX_BYTES);
+        r = parse_header(data, size, err, &body);
+        if (r < 0)
+                return r;
+
+        /* The last line: "checksum <16 hex>\n", right at the end. */
+        if (size < body + CHECKSUM_LINE_LEN)
+                return plugin_error_set(err, EBADMSG, "The checkpoint is truncated (no checksum).");
+        tail = size - CHECKSUM_LINE_LEN;
+        if (data[size - 1] != '\n' || data[tail - 1] != '\n' ||
+            memcmp(data + tail, CHECKSUM_PREFIX, sizeof(CHECKSUM_PREFIX) - 1) != 0)
+                return plugin_error_set(err, EBADMSG, "The checkpoint is truncated (no checksum).");
+        memcpy(hex, data + tail + sizeof(CHECKSUM_PREFIX) - 1, 16);
+        hex[16] = 0;
+        if (strspn(hex, "0123456789abcdef") != 16)
+                return plugin_error_set(err, EBADMSG, "The checkpoint's checksum is malformed.");
+        want = strtoull(hex, NULL, 16);
+        got = qrm_checkpoint_checksum(data, tail);
+        if (want != got)
+                return plugin_error_set(err, EBADMSG,
+                                        "The checkpoint's checksum does not match (corrupted): %016" PRIx64
+                                        " written, %016" PRIx64 " computed.",
+                                        want, got);
+
+        return parse_body(&c, data + body, data + tail);
+}
+
+int qrm_checkpoint_parse(QrmState *s, const char *data, size_t size, PluginError *err) {
+        int r;
+
+        if (qrm_state_n_pods(s) > 0 || qrm_state_get_reclaimed_cpus(s) != QRM_RECLAIMED_CPUS_ALL)
+                return plugin_error_set(err, EBUSY, "The state to restore into is not empty.");
+        if (!data && size > 0)
+                return plugin_error_set(err, EINVAL, "No data.");
+
+        r = parse_all(s, data ?: "", size, err);
+        if (r < 0)
+                /* All or nothing: a half-restored state would answer some
+                 * pods and forget others. */
+                qrm_state_reset(s);
+        return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Files                                                               */
+/* ------------------------------------------------------------------ */
+
+static int open_state_dir(const char *dir, bool create) {
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd >= 0 || errno != ENOENT || !create)
+                return fd >= 0 ? fd : negative_errno();
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd >= 0 ? fd : negative_errno();
+}
+
+static int write_all(int fd, const char *data, size_t size) {
+        while (size > 0) {
+                ssize_t n = write(fd, data, size);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                data += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+int qrm_checkpoint_save(const QrmState *s, const char *state_dir, PluginError *err) {
+        const char *dir = state_dir ?: QRM_CHECKPOINT_DEFAULT_DIR;
+        _cleanup_free_ char *data = NULL;
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        size_t size;
+        int r;
+
+        r = qrm_checkpoint_format(s, &data, &size);
+        if (r < 0)
+                return plugin_error_set(err, r, "Out of memory.");
+
+        dir_fd = open_state_dir(dir, true);
+        if (dir_fd < 0)
+                return plugin_error_set(err, dir_fd, "Cannot open the state directory %s: %s.", dir,
+                                        strerror(-dir_fd));
+
+        /* One agent per node (the instance lock), so one fixed name: a
+         * leftover of a crash is simply replaced. */
+        if (unlinkat(dir_fd, TEMP_FILE, 0) < 0 && errno != ENOENT)
+                return plugin_error_set(err, errno, "Cannot remove %s/%s: %m.", dir, TEMP_FILE);
+        fd = openat(dir_fd, TEMP_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return plugin_error_set(err, errno, "Cannot create %s/%s: %m.", dir, TEMP_FILE);
+
+        r = write_all(fd, data, size);
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r >= 0) {
+                r = close(TAKE_FD(fd)) < 0 ? negative_errno() : 0;
+        }
+        if (r >= 0 && renameat(dir_fd, TEMP_FILE, dir_fd, QRM_CHECKPOINT_FILE) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void) unlinkat(dir_fd, TEMP_FILE, 0);
+                return plugin_error_set(err, r, "Cannot write the checkpoint %s/%s: %s.", dir, QRM_CHECKPOINT_FILE,
+                                        strerror(-r));
+        }
+        /* The rename itself must reach the disk. */
+        if (fsync(dir_fd) < 0)
+                return plugin_error_set(err, errno, "Cannot sync the state directory %s: %m.", dir);
+        return 0;
+}
+
+int qrm_checkpoint_load(QrmState *s, const char *state_dir, PluginError *err) {
+        const char *dir = state_dir ?: QRM_CHECKPOINT_DEFAULT_DIR;
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        _cleanup_free_ char *data = NULL;
+        struct stat st;
+        size_t size = 0;
+
+        dir_fd = open_state_dir(dir, false);
+        if (dir_fd == -ENOENT)
+                return plugin_error_set(err, ENOENT, "No checkpoint: %s does not exist.", dir);
+        if (dir_fd < 0)
+                return plugin_error_set(err, dir_fd, "Cannot open the state directory %s: %s.", dir,
+                                        strerror(-dir_fd));
+        fd = openat(dir_fd, QRM_CHECKPOINT_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0 && errno == ENOENT)
+                return plugin_error_set(err, ENOENT, "No checkpoint in %s.", dir);
+        if (fd < 0)
+                return plugin_error_set(err, errno, "Cannot open %s/%s: %m.", dir, QRM_CHECKPOINT_FILE);
+        if (fstat(fd, &st) < 0)
+                return plugin_error_set(err, errno, "Cannot stat %s/%s: %m.", dir, QRM_CHECKPOINT_FILE);
+        if (!S_ISREG(st.st_mode))
+                return plugin_error_set(err, EBADMSG, "%s/%s is not a regular file.", dir, QRM_CHECKPOINT_FILE);
+        if (st.st_size > QRM_CHECKPOINT_MAX_BYTES)
+                return plugin_error_set(err, EBADMSG, "%s/%s is larger than %d bytes.", dir, QRM_CHECKPOINT_FILE,
+                                        QRM_CHECKPOINT_MAX_BYTES);
+
+        /* One byte more than fstat() says, to notice a file that grew. */
+        data = malloc((size_t) st.st_size + 1);
+        if (!data)
+                return plugin_error_set(err, ENOMEM, "Out of memory.");
+        for (;;) {
+                ssize_t n = read(fd, data + size, (size_t) st.st_size + 1 - size);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return plugin_error_set(err, errno, "Cannot read %s/%s: %m.", dir, QRM_CHECKPOINT_FILE);
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > (size_t) st.st_size)
+                        return plugin_error_set(err, EBADMSG, "%s/%s changed while it was read.", dir,
+                                                QRM_CHECKPOINT_FILE);
+        }
+        return qrm_checkpoint_parse(s, data, size, err);
+}
