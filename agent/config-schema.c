@@ -107,6 +107,14 @@ static const cyaml_schema_field_t pressure_trigger_fields[] = {
         CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t sensors_fields[] = {
+        BOOL("runqueue", struct RawSensors, runqueue),
+        BOOL("reclaim", struct RawSensors, reclaim),
+        BOOL("block_io", struct RawSensors, block_io),
+        CYAML_FIELD_INT_PTR("max_cgroups", OPT, struct RawSensors, max_cgroups),
+        CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t config_fields[] = {
         CYAML_FIELD_INT_PTR("tick_interval_ms", OPT, RawConfig, tick_interval_ms),
         CYAML_FIELD_INT_PTR("workload_sample_period_ticks", OPT, RawConfig, workload_sample_period_ticks),
@@ -118,6 +126,7 @@ static const cyaml_schema_field_t config_fields[] = {
         CYAML_FIELD_MAPPING_PTR("api", OPT, RawConfig, api, api_fields),
         CYAML_FIELD_MAPPING_PTR("metrics", OPT, RawConfig, metrics, metrics_fields),
         CYAML_FIELD_MAPPING_PTR("eviction", OPT, RawConfig, eviction, eviction_fields),
+        CYAML_FIELD_MAPPING_PTR("sensors", OPT, RawConfig, sensors, sensors_fields),
         CYAML_FIELD_MAPPING_PTR("pressure_triggers", OPT, RawConfig, pressure_triggers, pressure_trigger_fields),
         CYAML_FIELD_END,
 };

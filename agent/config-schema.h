@@ -60,6 +60,12 @@ typedef struct RawConfig {
                 bool *enabled;
                 bool *dry_run;
         } *eviction;
+        struct RawSensors {
+                bool *runqueue;
+                bool *reclaim;
+                bool *block_io;
+                int64_t *max_cgroups;
+        } *sensors;
         struct RawPressureTriggers {
                 bool *enabled;
                 int64_t *stall_ms;

@@ -43,6 +43,8 @@ static const struct {
         { "controllers.memory.target", 0.001, 0.9, "a fraction of node memory" },
         /* The kernel's limits for PSI trigger windows. */
         { "pressure_triggers.window_ms", 500, 10000, NULL },
+        /* Each entry costs a few KiB of per-CPU map memory. */
+        { "sensors.max_cgroups", 64, 65536, NULL },
         { "pressure_triggers.stall_ms", 1, 10000, NULL },
 };
 

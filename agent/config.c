@@ -434,7 +434,7 @@ static int convert(const RawConfig *raw, Config *c) {
         int r = 0;
 
         if (!raw->cgroup || !raw->controllers || !raw->api || !raw->metrics || !raw->eviction ||
-            !raw->pressure_triggers)
+            !raw->pressure_triggers || !raw->sensors)
                 return -EINVAL;
 
         c->tick_interval_usec = (uint64_t) REQUIRE(raw->tick_interval_ms) * 1000;
@@ -455,6 +455,10 @@ static int convert(const RawConfig *raw, Config *c) {
         c->metrics_listen = dup_or_fail(raw->metrics->listen, &r);
         c->eviction_enabled = REQUIRE(raw->eviction->enabled);
         c->eviction_dry_run = REQUIRE(raw->eviction->dry_run);
+        c->sensor_runqueue = REQUIRE(raw->sensors->runqueue);
+        c->sensor_reclaim = REQUIRE(raw->sensors->reclaim);
+        c->sensor_block_io = REQUIRE(raw->sensors->block_io);
+        c->sensor_max_cgroups = (unsigned) REQUIRE(raw->sensors->max_cgroups);
         c->pressure_triggers_enabled = REQUIRE(raw->pressure_triggers->enabled);
         c->pressure_trigger_stall_usec = (uint64_t) REQUIRE(raw->pressure_triggers->stall_ms) * 1000;
         c->pressure_trigger_window_usec = (uint64_t) REQUIRE(raw->pressure_triggers->window_ms) * 1000;

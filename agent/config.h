@@ -49,6 +49,9 @@ typedef struct Config {
         bool eviction_enabled;
         bool eviction_dry_run;
 
+        bool sensor_runqueue, sensor_reclaim, sensor_block_io;
+        unsigned sensor_max_cgroups;
+
         bool pressure_triggers_enabled;
         uint64_t pressure_trigger_stall_usec;
         uint64_t pressure_trigger_window_usec;

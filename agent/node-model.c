@@ -46,7 +46,44 @@ void node_model_summary(const NodeModel *m, char *buf, size_t size) {
                 n += snprintf(buf + n, size - (size_t) n, "%s%zu %s", c ? ", " : "", by_class[c],
                               qos_class_to_string(c));
         if (n >= 0 && (size_t) n < size)
-                (void) snprintf(buf + n, size - (size_t) n, ")");
+                n += snprintf(buf + n, size - (size_t) n, "); sensors:");
+        for (SensorKind k = 0; k < _SENSOR_MAX && n >= 0 && (size_t) n < size; k++)
+                n += snprintf(buf + n, size - (size_t) n, "%s %s %s", k ? "," : "", sensor_kind_to_string(k),
+                              sensors_up(m->sensors, k) ? "up" : "down");
+}
+
+static void log_libbpf(const char *line, void *userdata) {
+        /* libbpf's own warnings (a verifier refusal, a missing feature):
+         * useful when a sensor is down, noise otherwise. */
+        log_debug("libbpf: %s", line);
+}
+
+/* Loads the eBPF sensors the configuration asks for. One that cannot load
+ * is said once; the agent then runs on PSI and cgroup statistics for it. */
+static int open_sensors(NodeModel *m, const Config *config) {
+        SensorsOptions o = {
+                .mode = m->layout.mode,
+                .disabled = {
+                        [SENSOR_RUNQUEUE] = !config->sensor_runqueue,
+                        [SENSOR_RECLAIM] = !config->sensor_reclaim,
+                        [SENSOR_BLOCK_IO] = !config->sensor_block_io,
+                },
+                .max_cgroups = config->sensor_max_cgroups,
+                .libbpf_log = log_libbpf,
+        };
+        int r;
+
+        r = sensors_open(&o, &m->sensors);
+        if (r < 0)
+                return log_oom();
+        for (SensorKind k = 0; k < _SENSOR_MAX; k++)
+                if (sensors_up(m->sensors, k))
+                        log_info("eBPF sensor %s up.", sensor_kind_to_string(k));
+                else
+                        log_warning("eBPF sensor %s down (%s): running on PSI and cgroup statistics for it.",
+                                    sensor_kind_to_string(k), strna(sensors_down_reason(m->sensors, k)));
+        sampler_set_sensors(m->sampler, m->sensors);
+        return 0;
 }
 
 int node_model_new(const Config *config, const char *mountinfo_path, const char *pressure_dir, NodeModel **ret) {
@@ -84,13 +121,22 @@ int node_model_new(const Config *config, const char *mountinfo_path, const char 
                 return log_error_errno(r, "Cannot discover the workloads in %s: %m",
                                        cgroup_layout_primary_mount(&m->layout));
 
+        r = sampler_new(&m->layout, pressure_dir, config->workload_sample_period_ticks, &m->sampler);
+        if (r < 0)
+                return log_oom();
+
+        r = open_sensors(m, config);
+        if (r < 0)
+                return r;
+
         if (pod_registry_kube_root(m->registry))
                 log_info("Kubernetes: kubelet cgroup driver %s, pods under %s/%s.",
                          cgroup_driver_to_string(pod_registry_driver(m->registry)),
                          cgroup_layout_primary_mount(&m->layout), pod_registry_kube_root(m->registry));
         else
-                log_info("No kubepods cgroup below %s/%s yet: watching for the kubelet to create it.",
-                         cgroup_layout_primary_mount(&m->layout), config->kubelet_cgroup_root);
+                log_info("No kubepods cgroup below %s%s%s yet: watching for the kubelet to create it.",
+                         cgroup_layout_primary_mount(&m->layout), config->kubelet_cgroup_root[0] ? "/" : "",
+                         config->kubelet_cgroup_root);
         node_model_summary(m, summary, sizeof(summary));
         log_info("Managing %s.", summary);
         for (size_t i = 0; i < pod_registry_count(m->registry); i++) {
@@ -100,9 +146,6 @@ int node_model_new(const Config *config, const char *mountinfo_path, const char 
                           w->n_containers);
         }
 
-        r = sampler_new(&m->layout, pressure_dir, config->workload_sample_period_ticks, &m->sampler);
-        if (r < 0)
-                return log_oom();
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -113,6 +156,7 @@ NodeModel *node_model_free(NodeModel *m) {
                 return NULL;
         node_snapshot_unref(m->snapshot);
         sampler_free(m->sampler);
+        sensors_free(m->sensors); /* after the sampler that borrows them */
         pod_registry_free(m->registry);
         cgroup_layout_done(&m->layout);
         free(m);

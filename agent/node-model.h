@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "bpf/sensors.h"
 #include "config.h"
 #include "qos/cgroup-layout.h"
 #include "qos/pod-registry.h"
@@ -17,6 +18,7 @@ typedef struct NodeModel {
         CgroupLayout layout;
         PodRegistry *registry;
         Sampler *sampler;
+        Sensors *sensors; /* some or all may be down */
         NodeSnapshot *snapshot; /* the last tick's, NULL before the first */
 } NodeModel;
 
@@ -36,5 +38,6 @@ int node_model_refresh(NodeModel *m);
 /* Samples everything and replaces the snapshot. Returns 0 or -errno. */
 int node_model_sample(NodeModel *m, uint64_t tick, uint64_t now_usec);
 
-/* One line for STATUS= and logs: "12 pods (3 reclaimed_cores), 30 containers". */
+/* One line for STATUS= and logs: "12 pods, 30 containers, ... (3 reclaimed_cores);
+ * sensors: runqueue up, reclaim up, block_io down". */
 void node_model_summary(const NodeModel *m, char *buf, size_t size);

@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 dir="${1:-build}"
 [ $# -gt 0 ] && shift
 
+# -Dbpf=enabled: the eBPF sensors are part of the agent; a machine that
+# cannot build them (no clang, bpftool or kernel BTF) fails here, loudly,
+# rather than building an agent without them.
 if [ -f "$dir/build.ninja" ]; then
-        meson setup --reconfigure "$dir" -Dwerror=true "$@" >/dev/null
+        meson setup --reconfigure "$dir" -Dwerror=true -Dbpf=enabled "$@" >/dev/null
 else
-        meson setup "$dir" -Dwerror=true "$@"
+        meson setup "$dir" -Dwerror=true -Dbpf=enabled "$@"
 fi
 meson compile -C "$dir"

@@ -7,9 +7,10 @@ PACKAGES="
   gcc libc6-dev pkg-config meson ninja-build python3
   libsystemd-dev libcyaml-dev libyaml-dev libcgroup-dev libbpf-dev
   libprotobuf-c-dev protobuf-c-compiler libgrpc-dev libmicrohttpd-dev
+  protobuf-compiler python3-grpcio python3-protobuf grpc-proto
   libcmocka-dev systemd
   clang llvm libclang-rt-14-dev bpftool
-  stress-ng fio libbpf-tools linux-perf
+  stress-ng fio libbpf-tools linux-perf time
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -8,6 +8,7 @@
 
 #include "agent/macro.h"
 #include "cgroup-reader.h"
+#include "sensor-attribution.h"
 
 typedef struct Tracked {
         char *cgroup;
@@ -17,7 +18,15 @@ typedef struct Tracked {
         bool has_prev;
         ResourceUsage last; /* from the latest sample, shown until the next */
         bool has_last;
+        SensorTotals *sensors; /* workloads only, once a sensor saw them */
 } Tracked;
+
+/* One workload's sensor figures over the current tick. */
+typedef struct TickAccumulator {
+        LatencyHistogram runqueue;
+        LatencyHistogram io[2];
+        uint64_t reclaim_ns;
+} TickAccumulator;
 
 struct Sampler {
         const CgroupLayout *layout;
@@ -34,6 +43,11 @@ struct Sampler {
         char *tiers_root; /* the kube root they were opened for */
         uint64_t generation;
         bool synced;
+
+        Sensors *sensors; /* borrowed; NULL: none */
+        SensorAttribution *attribution;
+        size_t *workload_tracked; /* registry index -> tracked index */
+        size_t n_workloads;
 };
 
 static int compare_tracked(const void *a, const void *b) {
@@ -48,6 +62,7 @@ static Tracked *tracked_find(const Tracked *array, size_t n, const char *cgroup)
 static void tracked_done(Tracked *t) {
         free(t->cgroup);
         cgroup_reader_free(t->reader);
+        free(t->sensors);
 }
 
 int sampler_new(const CgroupLayout *layout, const char *pressure_dir, unsigned period_ticks, Sampler **ret) {
@@ -81,6 +96,8 @@ Sampler *sampler_free(Sampler *s) {
         for (KubeTier t = 0; t < _KUBE_TIER_MAX; t++)
                 tracked_done(&s->tiers[t]);
         free(s->tiers_root);
+        free(s->workload_tracked);
+        sensor_attribution_free(s->attribution);
         node_pressure_reader_free(s->pressure);
         free(s);
         return NULL;
@@ -97,6 +114,7 @@ static int track(Sampler *s, Tracked *fresh, size_t *n, const char *cgroup, Cgro
                  * name, which later lookups in the old array still compare. */
                 t = *old;
                 old->reader = NULL;
+                old->sensors = NULL; /* moved with the reader */
                 t.cgroup = strdup(cgroup);
                 if (!t.cgroup) {
                         old->reader = t.reader;
@@ -117,8 +135,29 @@ static int track(Sampler *s, Tracked *fresh, size_t *n, const char *cgroup, Cgro
         return 0;
 }
 
+static void forget_id(uint64_t id, void *userdata) {
+        sensors_forget(userdata, id);
+}
+
+/* Which workload each sensor cgroup id belongs to; the ids of removed
+ * cgroups are forgotten by the sensors. */
+static int sync_attribution(Sampler *s, const PodRegistry *registry) {
+        SensorAttribution *a = NULL;
+        int r;
+
+        if (!s->sensors)
+                return 0;
+        r = sensor_attribution_build(s->layout, registry, &a);
+        if (r < 0)
+                return r;
+        sensor_attribution_removed(s->attribution, a, forget_id, s->sensors);
+        sensor_attribution_free(s->attribution);
+        s->attribution = a;
+        return 0;
+}
+
 static int sync_readers(Sampler *s, const PodRegistry *registry) {
-        size_t total = 0, n = 0, *order;
+        size_t total = 0, n = 0, *order, *workload_tracked;
         Tracked *fresh;
         int r = 0;
 
@@ -143,7 +182,10 @@ static int sync_readers(Sampler *s, const PodRegistry *registry) {
         }
 
         order = calloc(n ?: 1, sizeof(size_t));
-        if (!order) {
+        workload_tracked = calloc(pod_registry_count(registry) ?: 1, sizeof(size_t));
+        if (!order || !workload_tracked) {
+                free(order);
+                free(workload_tracked);
                 for (size_t i = 0; i < n; i++)
                         tracked_done(&fresh[i]);
                 free(fresh);
@@ -153,6 +195,9 @@ static int sync_readers(Sampler *s, const PodRegistry *registry) {
                 tracked_done(&s->tracked[i]);
         free(s->tracked);
         free(s->order);
+        free(s->workload_tracked);
+        s->workload_tracked = workload_tracked;
+        s->n_workloads = pod_registry_count(registry);
         qsort(fresh, n, sizeof(Tracked), compare_tracked);
         s->tracked = fresh;
         s->n_tracked = n;
@@ -161,13 +206,18 @@ static int sync_readers(Sampler *s, const PodRegistry *registry) {
         for (size_t i = 0; i < pod_registry_count(registry); i++) {
                 const Workload *w = pod_registry_get(registry, i);
 
+                s->workload_tracked[i] = n;
                 order[n++] = (size_t) (tracked_find(fresh, s->n_tracked, w->cgroup) - fresh);
                 for (size_t j = 0; j < w->n_containers; j++)
                         order[n++] = (size_t) (tracked_find(fresh, s->n_tracked, w->containers[j].cgroup) - fresh);
         }
+        /* workload_tracked[i] holds the position in registry order; make
+         * it the tracked index. */
+        for (size_t i = 0; i < s->n_workloads; i++)
+                s->workload_tracked[i] = order[s->workload_tracked[i]];
         s->generation = pod_registry_generation(registry);
         s->synced = true;
-        return 0;
+        return sync_attribution(s, registry);
 }
 
 /* Reads one tracked cgroup now; false if it cannot be read. */
@@ -244,8 +294,98 @@ static int sync_tiers(Sampler *s, const PodRegistry *registry) {
         return 0;
 }
 
+static void histogram_add(LatencyHistogram *to, const LatencyHistogram *from) {
+        for (size_t i = 0; i < LATENCY_BUCKETS; i++)
+                to->buckets[i] += from->buckets[i];
+        to->count += from->count;
+        to->sum_ns += from->sum_ns;
+}
+
+static SensorTick tick_figures(const TickAccumulator *a) {
+        SensorTick t = {
+                .has_runqueue = a->runqueue.count > 0,
+                .has_io = a->io[0].count + a->io[1].count > 0,
+                .runqueue_p50_ns = latency_histogram_quantile(&a->runqueue, 0.50),
+                .runqueue_p90_ns = latency_histogram_quantile(&a->runqueue, 0.90),
+                .runqueue_p99_ns = latency_histogram_quantile(&a->runqueue, 0.99),
+                .runqueue_count = a->runqueue.count,
+                .reclaim_ns = a->reclaim_ns,
+        };
+
+        for (int d = 0; d < 2; d++) {
+                t.io_p99_ns[d] = latency_histogram_quantile(&a->io[d], 0.99);
+                t.io_count[d] = a->io[d].count;
+        }
+        return t;
+}
+
+/* Reads the sensors' deltas and adds each to its workload's totals, its
+ * workload's and its class's figures of this tick. */
+static int distribute_sensor_deltas(Sampler *s, const PodRegistry *registry, TickAccumulator *per_workload,
+                                    TickAccumulator *per_class) {
+        _cleanup_free_ CgroupSensorDelta *deltas = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sensors_read(s->sensors, &deltas, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                const CgroupSensorDelta *d = &deltas[i];
+
+                for (SensorKind k = 0; k < _SENSOR_MAX; k++) {
+                        ssize_t w = (d->kinds & (1u << k)) ? sensor_attribution_find(s->attribution, k, d->cgroup_id) : -1;
+                        Tracked *t;
+                        QosClass c;
+
+                        if (w < 0 || (size_t) w >= s->n_workloads)
+                                continue; /* a cgroup that is no workload of ours */
+                        t = &s->tracked[s->workload_tracked[w]];
+                        if (!t->sensors && !(t->sensors = calloc(1, sizeof(SensorTotals))))
+                                return -ENOMEM;
+                        c = pod_registry_get(registry, (size_t) w)->qos_class;
+                        switch (k) {
+                        case SENSOR_RUNQUEUE:
+                                histogram_add(&t->sensors->runqueue, &d->runqueue);
+                                t->sensors->preempted += d->preempted;
+                                t->sensors->preempted_by_other += d->preempted_by_other;
+                                histogram_add(&per_workload[w].runqueue, &d->runqueue);
+                                if (c >= 0 && c < _QOS_CLASS_MAX)
+                                        histogram_add(&per_class[c].runqueue, &d->runqueue);
+                                break;
+                        case SENSOR_RECLAIM:
+                                t->sensors->reclaim_ns += d->reclaim_ns;
+                                t->sensors->reclaim_count += d->reclaim_count;
+                                per_workload[w].reclaim_ns += d->reclaim_ns;
+                                if (c >= 0 && c < _QOS_CLASS_MAX)
+                                        per_class[c].reclaim_ns += d->reclaim_ns;
+                                break;
+                        case SENSOR_BLOCK_IO:
+                                for (int dir = 0; dir < 2; dir++) {
+                                        histogram_add(&t->sensors->io[dir], &d->io[dir]);
+                                        t->sensors->io_bytes[dir] += d->io_bytes[dir];
+                                        histogram_add(&per_workload[w].io[dir], &d->io[dir]);
+                                        if (c >= 0 && c < _QOS_CLASS_MAX)
+                                                histogram_add(&per_class[c].io[dir], &d->io[dir]);
+                                }
+                                break;
+                        default:
+                                break;
+                        }
+                }
+        }
+        return 0;
+}
+
+void sampler_set_sensors(Sampler *s, Sensors *sensors) {
+        s->sensors = sensors;
+        s->synced = false; /* build the attribution at the next sample */
+}
+
 int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint64_t now_usec,
                    NodeSnapshot **ret) {
+        _cleanup_free_ TickAccumulator *per_workload = NULL;
+        TickAccumulator per_class[_QOS_CLASS_MAX] = {};
         NodeSnapshot *snap;
         int r;
 
@@ -282,6 +422,25 @@ int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint6
                 if (sample_tracked(&s->tiers[t], now_usec))
                         snap->kube_tiers[t] = s->tiers[t].last;
 
+        if (s->sensors) {
+                per_workload = calloc(s->n_workloads ?: 1, sizeof(TickAccumulator));
+                if (!per_workload) {
+                        node_snapshot_unref(snap);
+                        return -ENOMEM;
+                }
+                r = distribute_sensor_deltas(s, registry, per_workload, per_class);
+                if (r == -ENOMEM) {
+                        node_snapshot_unref(snap);
+                        return r;
+                }
+                /* Another read failure leaves this tick without sensor figures. */
+                for (SensorKind k = 0; k < _SENSOR_MAX; k++)
+                        snap->sensor_up[k] = sensors_up(s->sensors, k);
+                snap->sensor_dropped = sensors_dropped(s->sensors);
+                for (QosClass c = 0; c < _QOS_CLASS_MAX; c++)
+                        snap->classes[c].sensor_tick = tick_figures(&per_class[c]);
+        }
+
         if (s->pressure)
                 snap->has_node_psi = node_pressure_reader_sample(s->pressure, &snap->node_cpu_psi,
                                                                  &snap->node_memory_psi, &snap->node_io_psi) == 0;
@@ -296,6 +455,13 @@ int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint6
                         continue; /* gone since the registry looked */
                 }
                 memcpy(ws->uid, w->uid, sizeof(ws->uid));
+                if (per_workload) {
+                        const Tracked *t = &s->tracked[s->workload_tracked[i]];
+
+                        if (t->sensors)
+                                ws->sensors = *t->sensors;
+                        ws->sensor_tick = tick_figures(&per_workload[i]);
+                }
                 ws->cgroup = strdup(w->cgroup);
                 ws->containers = calloc(w->n_containers ?: 1, sizeof(ContainerSnapshot));
                 if (!ws->cgroup || !ws->containers) {

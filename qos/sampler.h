@@ -10,6 +10,7 @@
 
 #include "cgroup-layout.h"
 #include "pod-registry.h"
+#include "bpf/sensors.h"
 #include "snapshot.h"
 
 typedef struct Sampler Sampler;
@@ -26,6 +27,10 @@ Sampler *sampler_free(Sampler *s);
  * registry last looked are left out of the snapshot quietly. Returns 0 and a snapshot with one reference, or -ENOMEM. */
 int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint64_t now_usec,
                    NodeSnapshot **ret);
+
+/* Attributes the sensors' per-cgroup figures to the workloads from the next
+ * sample on (NULL: none). The sensors must outlive the sampler's use. */
+void sampler_set_sensors(Sampler *s, Sensors *sensors);
 
 /* Readers currently open (pods + containers), for status and tests. */
 size_t sampler_tracked(const Sampler *s);

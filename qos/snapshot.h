@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpf/sensors.h"
 #include "cgroup-layout.h"
 #include "cgroup-reader.h"
 #include "cgroup-stats.h"
@@ -34,6 +35,26 @@ typedef struct ResourceUsage {
         PsiStats cpu_psi, memory_psi, io_psi;
 } ResourceUsage;
 
+/* What the eBPF sensors saw of a workload (its cgroup and its containers'),
+ * cumulative since the agent first saw it: Prometheus-style counters. */
+typedef struct SensorTotals {
+        LatencyHistogram runqueue;
+        uint64_t preempted, preempted_by_other;
+        uint64_t reclaim_ns, reclaim_count;
+        LatencyHistogram io[2]; /* read, write */
+        uint64_t io_bytes[2];
+} SensorTotals;
+
+/* The last tick's sensor figures of a workload or a class. */
+typedef struct SensorTick {
+        bool has_runqueue, has_io;
+        double runqueue_p50_ns, runqueue_p90_ns, runqueue_p99_ns;
+        uint64_t runqueue_count;
+        uint64_t reclaim_ns;
+        double io_p99_ns[2];
+        uint64_t io_count[2];
+} SensorTick;
+
 typedef struct ContainerSnapshot {
         char id[KUBE_CONTAINER_ID_MAX];
         const char *runtime;
@@ -48,6 +69,8 @@ typedef struct WorkloadSnapshot {
         QosClass qos_class;
         char *cgroup;
         ResourceUsage usage;
+        SensorTotals sensors;
+        SensorTick sensor_tick;
         ContainerSnapshot *containers;
         size_t n_containers;
 } WorkloadSnapshot;
@@ -56,6 +79,7 @@ typedef struct ClassTotals {
         size_t n_workloads;
         double cpu_millicores;
         uint64_t memory_working_set_bytes;
+        SensorTick sensor_tick; /* the class's tasks over the last tick */
 } ClassTotals;
 
 typedef struct NodeSnapshot {
@@ -73,6 +97,9 @@ typedef struct NodeSnapshot {
          * pods; [BURSTABLE] and [BESTEFFORT] the tiers. has_cpu etc. false
          * where there is no such cgroup. */
         ResourceUsage kube_tiers[_KUBE_TIER_MAX];
+
+        bool sensor_up[_SENSOR_MAX];
+        uint64_t sensor_dropped; /* events lost to full maps, since the start */
 
         WorkloadSnapshot *workloads;
         size_t n_workloads;

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "agent/macro.h"
+#include "bpf/sensors.h"
 #include "plugins/cgroup-writer.h"
 #include "qos/cgroup-layout.h"
 #include "qos/pod-registry.h"
@@ -128,6 +129,36 @@ static void start_child(void) {
         close(go[1]);
 }
 
+/* n busy tasks in rel, for run-queue contention; they die with us. */
+static void start_spinners(const char *rel, pid_t *pids, size_t n) {
+        pid_t parent = getpid();
+
+        for (size_t i = 0; i < n; i++) {
+                int r;
+
+                pids[i] = fork();
+                assert_true(pids[i] >= 0);
+                if (pids[i] == 0) {
+                        volatile unsigned long spin = 0;
+
+                        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                                _exit(1);
+                        for (;;)
+                                spin++;
+                }
+                r = cgroup_test_tree_move(&tree, rel, pids[i]);
+                if (r < 0)
+                        fail_msg("moving %d into %s: %s", (int) pids[i], rel, strerror(-r));
+        }
+}
+
+static void stop_spinners(pid_t *pids, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                kill(pids[i], SIGKILL);
+                waitpid(pids[i], NULL, 0);
+        }
+}
+
 static const ContainerSnapshot *container(const NodeSnapshot *s, const char *id) {
         for (size_t i = 0; i < s->n_workloads; i++)
                 for (size_t j = 0; j < s->workloads[i].n_containers; j++)
@@ -154,7 +185,9 @@ static NodeSnapshot *sample(Sampler *sampler, PodRegistry *registry, uint64_t ti
 static void test_end_to_end(void **state) {
         PodRegistry *registry = NULL;
         Sampler *sampler = NULL;
+        Sensors *sensors = NULL;
         CgroupWriter *writer = NULL;
+        pid_t spinners[3];
         NodeSnapshot *s;
         char managed[128], c1[PATH_MAX], be[PATH_MAX];
         char *managed_roots[] = { managed };
@@ -175,6 +208,9 @@ static void test_end_to_end(void **state) {
         assert_int_equal(pod_registry_driver(registry), CGROUP_DRIVER_SYSTEMD);
         assert_int_equal(pod_registry_count(registry), 2);
         assert_int_equal(sampler_new(&layout, "/proc/pressure", 1, &sampler), 0);
+        assert_int_equal(sensors_open(&(SensorsOptions) { .mode = layout.mode }, &sensors), 0);
+        assert_true(sensors_up(sensors, SENSOR_RUNQUEUE));
+        sampler_set_sensors(sampler, sensors);
 
         /* Usage that grows: the busy container, not its idle sibling. */
         start_child();
@@ -237,6 +273,26 @@ static void test_end_to_end(void **state) {
         assert_true(c->usage.cpu_millicores > 50);
         node_snapshot_unref(s);
 
+        /* The sensors' figures reach the workload that owns the cgroup:
+         * more busy tasks than CPUs in the burstable pod's container. */
+        start_spinners(C3_DIR, spinners, ELEMENTSOF(spinners));
+        s = sample(sampler, registry, 50);
+        node_snapshot_unref(s);
+        usleep(600 * 1000);
+        s = sample(sampler, registry, 51);
+        stop_spinners(spinners, ELEMENTSOF(spinners));
+        p = pod(s, POD2);
+        print_message("contended pod: %llu run-queue waits this tick, p99 %.0f us; %llu preemptions in all\n",
+                      (unsigned long long) p->sensor_tick.runqueue_count, p->sensor_tick.runqueue_p99_ns / 1000,
+                      (unsigned long long) p->sensors.preempted);
+        assert_true(s->sensor_up[SENSOR_RUNQUEUE]);
+        assert_true(p->sensor_tick.has_runqueue);
+        assert_true(p->sensor_tick.runqueue_count > 10);
+        assert_true(p->sensor_tick.runqueue_p99_ns > 0);
+        assert_true(p->sensors.runqueue.count >= p->sensor_tick.runqueue_count);
+        assert_true(s->classes[QOS_CLASS_SHARED_CORES].sensor_tick.runqueue_count >= p->sensor_tick.runqueue_count);
+        node_snapshot_unref(s);
+
         /* A container removed mid-run drops out; then the emptied one. */
         assert_int_equal(cgroup_test_tree_remove(&tree, C2_DIR), 0);
         s = sample(sampler, registry, 5);
@@ -257,6 +313,7 @@ static void test_end_to_end(void **state) {
 
         cgroup_writer_free(writer);
         sampler_free(sampler);
+        sensors_free(sensors);
         pod_registry_free(registry);
 }
 

@@ -16,12 +16,13 @@ removed on the way out.
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nodeqos_harness as harness  # noqa: E402
+from nodeqos_harness import check, failures  # noqa: E402
 
 NODEQOSD = sys.argv[1]
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -41,15 +42,6 @@ TREE = [
     "kubepods/pod" + UID[2] + "/" + CID[1],
 ]
 WAIT = 8.0
-
-failures = []
-
-
-def check(what, ok, detail=""):
-    print("%s: %s%s" % ("ok" if ok else "FAIL", what, (" (" + detail + ")") if detail and not ok else ""))
-    if not ok:
-        failures.append(what)
-
 
 def hierarchies():
     """Every cgroup hierarchy below /sys/fs/cgroup but v1 cpuset (whose
@@ -92,68 +84,12 @@ def remove_all():
                 pass
 
 
-class Daemon:
-    def __init__(self, workdir, config_text):
-        self.workdir = workdir
-        self.config = os.path.join(workdir, "nodeqos.yaml")
-        with open(self.config, "w") as f:
-            f.write(config_text)
-        self.sock_path = os.path.join(workdir, "notify.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.sock_path)
-        self.sock.settimeout(0.2)
-        self.stderr = open(os.path.join(workdir, "stderr.log"), "w+")
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("NOTIFY_SOCKET", "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID")}
-        env["NOTIFY_SOCKET"] = self.sock_path
-        self.proc = subprocess.Popen([NODEQOSD, "--config", self.config], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=self.stderr)
-        self.status = ""
-
-    def messages(self, until, stop=lambda m: False):
-        """Reads notify messages until the deadline or stop(message)."""
-        while time.monotonic() < until:
-            try:
-                data = self.sock.recv(4096).decode()
-            except socket.timeout:
-                if self.proc.poll() is not None:
-                    return None
-                continue
-            for line in data.split("\n"):
-                if line.startswith("STATUS="):
-                    self.status = line[len("STATUS="):]
-            if stop(data):
-                return data
-        return None
-
-    def log(self):
-        self.stderr.flush()
-        self.stderr.seek(0)
-        return self.stderr.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.sock.close()
-        self.stderr.close()
-
-
 def config(workdir, extra=""):
-    return ("tick_interval_ms: 200\n"
-            "runtime_dir: %s/run\n"
-            "api: {admin_socket: %s/run/nodeqos.sock, kubelet_plugin_dir: %s/plugins}\n"
-            "metrics: {enabled: false}\n"
-            "cgroup:\n  kubelet_cgroup_root: /%s\n%s") % (workdir, workdir, workdir, NAME, extra)
+    return harness.config(workdir, "cgroup:\n  kubelet_cgroup_root: /%s\n%s" % (NAME, extra))
 
 
 def wait_status(d, pattern):
-    d.messages(time.monotonic() + WAIT, lambda m: re.search(pattern, d.status) is not None)
-    return re.search(pattern, d.status) is not None
+    return d.wait_status(pattern, WAIT)
 
 
 def main():
@@ -163,10 +99,9 @@ def main():
         for rel in TREE:
             make(rel)
 
-        d = Daemon(workdir, config(workdir))
+        d = harness.Daemon(NODEQOSD, workdir, config(workdir))
         daemons.append(d)
-        ready = d.messages(time.monotonic() + WAIT, lambda m: "READY=1" in m)
-        check("READY=1 arrives", ready is not None, d.log())
+        check("READY=1 arrives", d.wait_ready(WAIT), d.log())
         log = d.log()
         check("the layout is logged", re.search(r"cgroup layout: (v1|v2|hybrid); cpu at /sys/fs/cgroup", log) is not None, log)
         check("the driver and the pods' place are logged",
@@ -208,7 +143,7 @@ def main():
         os.mkdir(empty)
         bad_dir = os.path.join(workdir, "bad")
         os.mkdir(bad_dir)
-        bad = Daemon(bad_dir, config(bad_dir, "  mount: %s\n" % empty))
+        bad = harness.Daemon(NODEQOSD, bad_dir, config(bad_dir, "  mount: %s\n" % empty))
         daemons.append(bad)
         try:
             bad.proc.wait(WAIT)

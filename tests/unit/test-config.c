@@ -39,7 +39,7 @@ static const struct {
           "test.yaml:1:19: tick_interval_ms: expected an integer, got '99999999999999999999999'" },
         { "bogus: 1\n",
           "test.yaml:1:1: unknown key 'bogus' (expected one of: tick_interval_ms, workload_sample_period_ticks, runtime_dir, cgroup, qos_rules, "
-          "controllers, api, metrics, eviction, pressure_triggers)" },
+          "controllers, api, metrics, eviction, sensors, pressure_triggers)" },
         { "controllers:\n  cpu:\n    kp: 1\n    gain: 3\n",
           "test.yaml:4:5: unknown key 'gain' in 'controllers.cpu' (expected one of: enabled, target, kp, ki, kd, "
           "dead_band, min, max, step_up, step_down)" },
@@ -167,6 +167,8 @@ static void test_defaults(void **state) {
         assert_string_equal(c->metrics_listen, "127.0.0.1:9830");
         assert_false(c->eviction_enabled);
         assert_true(c->eviction_dry_run);
+        assert_true(c->sensor_runqueue && c->sensor_reclaim && c->sensor_block_io);
+        assert_int_equal(c->sensor_max_cgroups, 10240);
         assert_true(c->pressure_triggers_enabled);
         assert_int_equal(c->pressure_trigger_stall_usec, 100000);
         assert_int_equal(c->pressure_trigger_window_usec, 2000000);

@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Shared pieces of the integration tests that run the real nodeqosd: a
+daemon in a private directory with its own NOTIFY_SOCKET, its stderr log,
+and a check() that counts failures."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+failures = []
+
+
+def check(what, ok, detail=""):
+    print("%s: %s%s" % ("ok" if ok else "FAIL", what, (" (" + detail + ")") if detail and not ok else ""))
+    if not ok:
+        failures.append(what)
+    return ok
+
+
+def config(workdir, extra=""):
+    """A configuration keeping the daemon out of the system's paths."""
+    return ("tick_interval_ms: 200\n"
+            "runtime_dir: %s/run\n"
+            "api: {admin_socket: %s/run/nodeqos.sock, kubelet_plugin_dir: %s/plugins}\n"
+            "metrics: {enabled: false}\n%s") % (workdir, workdir, workdir, extra)
+
+
+class Daemon:
+    def __init__(self, nodeqosd, workdir, config_text, prefix=()):
+        self.workdir = workdir
+        self.config = os.path.join(workdir, "nodeqos.yaml")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.sock_path = os.path.join(workdir, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.sock_path)
+        self.sock.settimeout(0.2)
+        self.stderr = open(os.path.join(workdir, "stderr.log"), "w+")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("NOTIFY_SOCKET", "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID")}
+        env["NOTIFY_SOCKET"] = self.sock_path
+        self.proc = subprocess.Popen(list(prefix) + [nodeqosd, "--config", self.config], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr)
+        self.status = ""
+
+    def messages(self, until, stop=lambda m: False):
+        """Reads notify messages until the deadline or stop(message)."""
+        while time.monotonic() < until:
+            try:
+                data = self.sock.recv(4096).decode()
+            except socket.timeout:
+                if self.proc.poll() is not None:
+                    return None
+                continue
+            for line in data.split("\n"):
+                if line.startswith("STATUS="):
+                    self.status = line[len("STATUS="):]
+            if stop(data):
+                return data
+        return None
+
+    def wait_ready(self, timeout):
+        return self.messages(time.monotonic() + timeout, lambda m: "READY=1" in m) is not None
+
+    def wait_status(self, pattern, timeout):
+        self.messages(time.monotonic() + timeout, lambda m: re.search(pattern, self.status) is not None)
+        return re.search(pattern, self.status) is not None
+
+    def log(self):
+        self.stderr.flush()
+        self.stderr.seek(0)
+        return self.stderr.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.sock.fileno() >= 0:
+            self.sock.close()
+        if not self.stderr.closed:
+            self.stderr.close()
