@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "manager-api.h"
 #include "nodeqos-build.h"
 
 /* sd-event coalesces timers by default (250 ms); the tick is the controller's
@@ -112,6 +113,7 @@ static void manager_tick(Manager *m, uint64_t now) {
         r = node_model_sample(m->model, m->n_ticks, now);
         if (r < 0)
                 log_warning_errno(r, "Sampling the cgroups failed, keeping the last snapshot: %m");
+        manager_api_publish(m);
         notify_status(m);
 }
 
@@ -178,6 +180,7 @@ int manager_reload(Manager *m) {
 
         if (!streq_ptr(c->runtime_dir, m->config->runtime_dir))
                 log_warning("runtime_dir changed to %s: takes effect at the next restart.", c->runtime_dir);
+        manager_api_check_reload(m, c);
 
         /* The model borrows the configuration's rules and roots: build it
          * again from the new one, before anything is replaced. */
@@ -252,6 +255,8 @@ int manager_new(const char *config_path, bool config_path_is_default, Config *co
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* First: its calls in flight may still use the model and config. */
+        m->api = manager_api_free(m->api);
         sd_event_source_disable_unref(m->tick_source);
         pressure_triggers_free(m->triggers);
         sd_event_source_disable_unref(m->registry_source);
@@ -304,6 +309,10 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the tick timer: %m");
         (void) sd_event_source_set_description(m->tick_source, "tick");
+
+        r = manager_api_start(m);
+        if (r < 0)
+                return r;
 
         /* Pings WATCHDOG=1 from the loop itself when systemd asks for it: a
          * stuck loop is what the watchdog is for. */

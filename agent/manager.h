@@ -13,6 +13,8 @@
 #include "node-model.h"
 #include "pressure-triggers.h"
 
+typedef struct ManagerApi ManagerApi;
+
 typedef struct Manager {
         sd_event *event;
         sd_event_source *tick_source;
@@ -30,6 +32,11 @@ typedef struct Manager {
         uint64_t n_pressure_wakeups;
         uint64_t n_reloads;
         uint64_t n_failed_reloads;
+
+        /* The gRPC API (manager-api.c). dry_run: decide and report, write
+         * no cgroup setting (set through the admin API). */
+        ManagerApi *api;
+        bool dry_run;
 } Manager;
 
 /* Takes ownership of config and lock_fd, also on failure. Returns 0 or -errno. */
