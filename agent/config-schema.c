@@ -85,6 +85,7 @@ static const cyaml_schema_value_t qos_rule_entry = {
 static const cyaml_schema_field_t api_fields[] = {
         STR("admin_socket", struct RawApi, admin_socket),
         STR("kubelet_plugin_dir", struct RawApi, kubelet_plugin_dir),
+        STR("state_dir", struct RawApi, state_dir),
         CYAML_FIELD_END,
 };
 

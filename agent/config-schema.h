@@ -51,6 +51,7 @@ typedef struct RawConfig {
         struct RawApi {
                 char *admin_socket;
                 char *kubelet_plugin_dir;
+                char *state_dir;
         } *api;
         struct RawMetrics {
                 bool *enabled;

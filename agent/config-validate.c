@@ -64,6 +64,7 @@ static const struct {
         { "cgroup.kubelet_cgroup_root", PATH_CGROUP_ROOT },
         { "api.admin_socket", PATH_SOCKET },
         { "api.kubelet_plugin_dir", PATH_ABSOLUTE },
+        { "api.state_dir", PATH_ABSOLUTE },
         { "metrics.listen", PATH_LISTEN },
 };
 

@@ -451,6 +451,7 @@ static int convert(const RawConfig *raw, Config *c) {
                 r = -EINVAL;
         c->admin_socket = dup_or_fail(raw->api->admin_socket, &r);
         c->kubelet_plugin_dir = dup_or_fail(raw->api->kubelet_plugin_dir, &r);
+        c->state_dir = dup_or_fail(raw->api->state_dir, &r);
         c->metrics_enabled = REQUIRE(raw->metrics->enabled);
         c->metrics_listen = dup_or_fail(raw->metrics->listen, &r);
         c->eviction_enabled = REQUIRE(raw->eviction->enabled);
@@ -584,6 +585,7 @@ Config *config_free(Config *c) {
         free(c->qos_rules);
         free(c->admin_socket);
         free(c->kubelet_plugin_dir);
+        free(c->state_dir);
         free(c->metrics_listen);
         for (size_t i = 0; i < c->n_sources; i++)
                 free(c->sources[i]);

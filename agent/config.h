@@ -42,6 +42,7 @@ typedef struct Config {
 
         char *admin_socket;
         char *kubelet_plugin_dir;
+        char *state_dir; /* the QRM checkpoint's directory */
 
         bool metrics_enabled;
         char *metrics_listen;

@@ -10,6 +10,7 @@
 
 #include "api-admin.h"
 #include "api-kubelet.h"
+#include "api-plugins.h"
 #include "log.h"
 #include "manager.h"
 #include "nodeqos_admin.pb-c.h"
@@ -24,6 +25,8 @@ struct ManagerApi {
         KubeletPlugin plugins[ELEMENTSOF(plugin_resources)];
         size_t n_plugins;
         AdminService admin;
+        PluginService plugin_service; /* the QRM state and runtime hooks */
+        bool plugin_service_ready;
         ApiEndpoint *endpoints[_MANAGER_API_ENDPOINT_MAX];
         uint64_t started_usec;
 };
@@ -52,6 +55,8 @@ ManagerApi *manager_api_free(ManagerApi *api) {
         api_server_free(api->server);
         for (size_t i = 0; i < api->n_plugins; i++)
                 kubelet_plugin_done(&api->plugins[i]);
+        if (api->plugin_service_ready)
+                plugin_service_done(&api->plugin_service);
         api_state_box_done(&api->states);
         free(api);
         return NULL;
@@ -160,18 +165,20 @@ static int set_dry_run(RpcCall *call, const ProtobufCMessage *request, ProtobufC
 }
 
 /* The semantic RPCs: QRM allocation and hints (plugins/, per resource on
- * MANAGER_API_PLUGIN_CPU/MEMORY), the runtime hooks and ReportAppLatency
- * (MANAGER_API_ADMIN, RPC_THREAD_LOOP: they change state), GetReclaimable
- * (RPC_THREAD_GRPC, from the ApiState). Each is one call such as
- *
- *   api_endpoint_handle(api->endpoints[MANAGER_API_PLUGIN_CPU],
- *                       "/resourceplugin.v1alpha1.ResourcePlugin/Allocate",
- *                       RPC_THREAD_LOOP, cpu_plugin_allocate, m);
- *
- * skipping endpoints that are NULL (no kubelet plugin directory). Until a
- * method has a handler it answers UNIMPLEMENTED. */
+ * MANAGER_API_PLUGIN_CPU/MEMORY) and the runtime hooks (MANAGER_API_ADMIN),
+ * all RPC_THREAD_LOOP (api-plugins.c); the endpoints that are NULL (no
+ * kubelet plugin directory) are skipped. Still to come: ReportAppLatency
+ * (RPC_THREAD_LOOP) and GetReclaimable (RPC_THREAD_GRPC, from the
+ * ApiState), which answer UNIMPLEMENTED until they have a handler. */
 static int manager_api_install_semantics(ManagerApi *api, Manager *m) {
-        return 0;
+        int r;
+
+        r = plugin_service_install_qrm(&api->plugin_service, api->endpoints[MANAGER_API_PLUGIN_CPU]);
+        if (r >= 0)
+                r = plugin_service_install_qrm(&api->plugin_service, api->endpoints[MANAGER_API_PLUGIN_MEMORY]);
+        if (r >= 0)
+                r = plugin_service_install_hooks(&api->plugin_service, api->endpoints[MANAGER_API_ADMIN]);
+        return r;
 }
 
 /* The admin socket's directory (default /run/nodeqos, the runtime_dir) is
@@ -238,6 +245,12 @@ int manager_api_start(Manager *m) {
                 return log_oom();
         api->started_usec = monotonic_usec();
         api_state_box_init(&api->states);
+
+        /* The QRM state and its checkpoint, before any call can come in. */
+        r = plugin_service_init(&api->plugin_service, m, config->state_dir);
+        api->plugin_service_ready = true; /* done() copes with a partial init */
+        if (r < 0)
+                return r;
 
         r = api_server_new(&(ApiServerParams) {
                                    .event = m->event,
@@ -310,6 +323,8 @@ int manager_api_start(Manager *m) {
 
 void manager_api_check_reload(Manager *m, const Config *new_config) {
         if (!streq_ptr(new_config->admin_socket, m->config->admin_socket) ||
-            !streq_ptr(new_config->kubelet_plugin_dir, m->config->kubelet_plugin_dir))
-                log_warning("api.admin_socket or api.kubelet_plugin_dir changed: takes effect at the next restart.");
+            !streq_ptr(new_config->kubelet_plugin_dir, m->config->kubelet_plugin_dir) ||
+            !streq_ptr(new_config->state_dir, m->config->state_dir))
+                log_warning("api.admin_socket, api.kubelet_plugin_dir or api.state_dir changed: takes effect at the "
+                            "next restart.");
 }

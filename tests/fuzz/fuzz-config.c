@@ -35,6 +35,7 @@ static void check_config(const Config *c) {
         CHECK(c->cgroup_mount);
         CHECK(c->admin_socket);
         CHECK(c->kubelet_plugin_dir);
+        CHECK(c->state_dir);
         CHECK(c->metrics_listen);
         CHECK(c->n_cgroup_extra_roots == 0 || c->cgroup_extra_roots);
         for (size_t i = 0; i < c->n_cgroup_extra_roots; i++)

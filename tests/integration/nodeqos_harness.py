@@ -24,8 +24,8 @@ def config(workdir, extra=""):
     """A configuration keeping the daemon out of the system's paths."""
     return ("tick_interval_ms: 200\n"
             "runtime_dir: %s/run\n"
-            "api: {admin_socket: %s/run/nodeqos.sock, kubelet_plugin_dir: %s/plugins}\n"
-            "metrics: {enabled: false}\n%s") % (workdir, workdir, workdir, extra)
+            "api: {admin_socket: %s/run/nodeqos.sock, kubelet_plugin_dir: %s/plugins, state_dir: %s/state}\n"
+            "metrics: {enabled: false}\n%s") % (workdir, workdir, workdir, workdir, extra)
 
 
 class Daemon:

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The real daemon's gRPC API over its unix sockets, with a Python client:
 health (Check and Watch), plugin registration on both QRM plugin sockets,
-the semantics-free QRM answers, the admin reads and SetDryRun, and the
+the QRM plugin options (the semantics: test-daemon-qrm.py), the admin reads and SetDryRun, and the
 transport's refusals: unknown methods UNIMPLEMENTED at once, malformed
 requests INVALID_ARGUMENT, oversized ones RESOURCE_EXHAUSTED; sockets mode
 0600; a second daemon (same runtime_dir, or only the same socket) refused
@@ -113,9 +113,10 @@ class Daemon:
         with open(self.config, "w") as f:
             f.write("tick_interval_ms: 200\n"
                     "runtime_dir: %s\n"
-                    "api: {admin_socket: %s, kubelet_plugin_dir: %s}\n"
+                    "api: {admin_socket: %s, kubelet_plugin_dir: %s, state_dir: %s}\n"
                     "metrics: {enabled: false}\n"
-                    "pressure_triggers: {enabled: false}\n" % (runtime_dir, admin_socket, plugin_dir))
+                    "pressure_triggers: {enabled: false}\n"
+                    % (runtime_dir, admin_socket, plugin_dir, os.path.join(workdir, "state")))
         self.log_path = os.path.join(workdir, name + ".log")
         self.log_file = open(self.log_path, "w")
         env = {k: v for k, v in os.environ.items()
@@ -231,9 +232,10 @@ def test_qrm(cpu):
                           rp.PreStartContainerRequest(pod_uid="u", pod_namespace="ns", pod_name="p", container_name="c"),
                           rp.PreStartContainerResponse)
     check("PreStartContainer: empty success", code == grpc.StatusCode.OK, code)
-    code, _, _ = cpu.code(RP + "Allocate", rp.ResourceRequest(pod_uid="u", resource_name="cpu"),
-                          rp.ResourceAllocationResponse)
-    check("Allocate (semantics not plugged in yet): UNIMPLEMENTED", code == grpc.StatusCode.UNIMPLEMENTED, code)
+    # The semantics are wired in (test-daemon-qrm.py tests them): an unknown
+    # pod is NOT_FOUND, no longer UNIMPLEMENTED.
+    code, _, _ = cpu.code(RP + "RemovePod", rp.RemovePodRequest(pod_uid="u"), rp.RemovePodResponse)
+    check("RemovePod of an unknown pod: NOT_FOUND", code == grpc.StatusCode.NOT_FOUND, code)
     code, _, _ = cpu.code(RP + "AllocateAssociatedDevice", b"", None)
     check("AllocateAssociatedDevice (optional): UNIMPLEMENTED", code == grpc.StatusCode.UNIMPLEMENTED, code)
 

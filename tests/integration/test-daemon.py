@@ -177,6 +177,7 @@ class Env:
                           f"api:\n"
                           f"  admin_socket: {runtime_dir}/nodeqos.sock\n"
                           f"  kubelet_plugin_dir: {self.path('kubelet-plugins')}\n"
+                          f"  state_dir: {self.path('state')}\n"
                           f"metrics:\n"
                           f"  enabled: false\n"
                           # Early ticks on pressure would blur the cadence

@@ -163,6 +163,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c->controllers[RESOURCE_IO].step_up, 52428800);
         assert_string_equal(c->admin_socket, "/run/nodeqos/nodeqos.sock");
         assert_string_equal(c->kubelet_plugin_dir, "/var/lib/kubelet/plugins_registry");
+        assert_string_equal(c->state_dir, "/var/lib/nodeqos");
         assert_true(c->metrics_enabled);
         assert_string_equal(c->metrics_listen, "127.0.0.1:9830");
         assert_false(c->eviction_enabled);
