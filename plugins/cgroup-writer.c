@@ -119,7 +119,11 @@ int cgroup_path_check_managed(const char *cgroup, char *const *managed_roots, si
 
 static int refuse(CgroupWriter *w, int error, const char *cgroup, const char *why) {
         w->refusing = true;
-        log_full_errno(LOG_DEBUG, error, "Refusing to write cgroup '%s': %s.", strna(cgroup), why);
+        /* Unlike the rest of this library, a refusal is logged where it
+         * happens, as a warning: it means a bug or a hostile request, and
+         * the safety rule it enforces must be visible whatever the caller
+         * does. The path is the caller's, printed with %s only. */
+        log_full_errno(LOG_WARNING, error, "Refusing to write cgroup '%s': %s.", strna(cgroup), why);
         return -EPERM;
 }
 
