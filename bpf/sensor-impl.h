@@ -2,7 +2,8 @@
 #pragma once
 
 /* What each sensor's loader (runqueue.c, reclaim.c, block-io.c) gives the
- * generic part (sensors.c): how to load it and what its maps hold. */
+ * generic part (sensors.c and the files of sensor-state.h): how to load it
+ * and what its maps hold. */
 
 #include <stdbool.h>
 #include <stdint.h>
