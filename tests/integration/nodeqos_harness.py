@@ -1,23 +1,35 @@
 # SPDX-License-Identifier: Apache-2.0
 """Shared pieces of the integration tests that run the real nodeqosd: a
 daemon in a private directory with its own NOTIFY_SOCKET, its stderr log,
-and a check() that counts failures."""
+a check() that counts failures, and the gRPC tests' message modules."""
 
 import os
 import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 failures = []
 
 
 def check(what, ok, detail=""):
-    print("%s: %s%s" % ("ok" if ok else "FAIL", what, (" (" + detail + ")") if detail and not ok else ""))
+    print("%s: %s%s" % ("ok" if ok else "FAIL", what, (" (" + str(detail) + ")") if detail and not ok else ""),
+          flush=True)
     if not ok:
         failures.append(what)
     return ok
+
+
+def generate_modules(outdir, proto_dir, health_dir):
+    """The Python message modules of our protos and grpc.health.v1, made
+    importable from outdir."""
+    os.mkdir(outdir)
+    protos = [os.path.join(proto_dir, f) for f in sorted(os.listdir(proto_dir)) if f.endswith(".proto")]
+    subprocess.run(["protoc", "--proto_path=" + proto_dir, "--proto_path=" + health_dir, "--python_out=" + outdir]
+                   + protos + [os.path.join(health_dir, "health.proto")], check=True)
+    sys.path.insert(0, outdir)
 
 
 def config(workdir, extra=""):

@@ -34,6 +34,9 @@ except ImportError:
     print("python3-grpcio is missing: skipped")
     sys.exit(77)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nodeqos_harness import check, failures, generate_modules  # noqa: E402
+
 NODEQOSD, PROTO_DIR, HEALTH_DIR = sys.argv[1:4] if len(sys.argv) == 4 else (None, None, None)
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 2.0
@@ -52,25 +55,6 @@ RP = "/resourceplugin.v1alpha1.ResourcePlugin/"
 REG = "/pluginregistration.Registration/"
 ADM = "/nodeqos.v1.Admin/"
 HEALTH = "/grpc.health.v1.Health/"
-
-failures = []
-
-
-def check(what, ok, detail=""):
-    print("%s: %s%s" % ("ok" if ok else "FAIL", what, (" (" + str(detail) + ")") if detail and not ok else ""),
-          flush=True)
-    if not ok:
-        failures.append(what)
-    return ok
-
-
-def generate_modules(outdir):
-    os.mkdir(outdir)
-    protos = [os.path.join(PROTO_DIR, f) for f in sorted(os.listdir(PROTO_DIR)) if f.endswith(".proto")]
-    subprocess.run(["protoc", "--proto_path=" + PROTO_DIR, "--proto_path=" + HEALTH_DIR, "--python_out=" + outdir]
-                   + protos + [os.path.join(HEALTH_DIR, "health.proto")], check=True)
-    sys.path.insert(0, outdir)
-
 
 def raw(b):
     return b
@@ -461,7 +445,7 @@ def main():
     daemons = []
     clients = []
     try:
-        generate_modules(os.path.join(workdir, "py"))
+        generate_modules(os.path.join(workdir, "py"), PROTO_DIR, HEALTH_DIR)
         run = os.path.join(workdir, "run")
         plugin_dir = os.path.join(workdir, "plugins")
         os.mkdir(plugin_dir)

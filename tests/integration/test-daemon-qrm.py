@@ -28,6 +28,9 @@ except ImportError:
     print("python3-grpcio is missing: skipped")
     sys.exit(77)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nodeqos_harness import check, failures, generate_modules  # noqa: E402
+
 NODEQOSD, PROTO_DIR, HEALTH_DIR = sys.argv[1:4] if len(sys.argv) == 4 else (None, None, None)
 READY_TIMEOUT = 10.0
 RP = "/resourceplugin.v1alpha1.ResourcePlugin/"
@@ -38,25 +41,6 @@ KOORD = "koordinator.sh/qosClass"
 # controllers.cpu.max in the test's configuration: the best-effort CPU
 # budget the runtime hooks apply until the controllers land.
 BE_MILLICORES = 1500
-
-failures = []
-
-
-def check(what, ok, detail=""):
-    print("%s: %s%s" % ("ok" if ok else "FAIL", what, (" (" + str(detail) + ")") if detail and not ok else ""),
-          flush=True)
-    if not ok:
-        failures.append(what)
-    return ok
-
-
-def generate_modules(outdir):
-    os.mkdir(outdir)
-    protos = [os.path.join(PROTO_DIR, f) for f in sorted(os.listdir(PROTO_DIR)) if f.endswith(".proto")]
-    subprocess.run(["protoc", "--proto_path=" + PROTO_DIR, "--proto_path=" + HEALTH_DIR, "--python_out=" + outdir]
-                   + protos + [os.path.join(HEALTH_DIR, "health.proto")], check=True)
-    sys.path.insert(0, outdir)
-
 
 class Client:
     def __init__(self, path):
@@ -479,7 +463,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="nodeqos-test-qrm-")
     daemons = []
     try:
-        generate_modules(os.path.join(workdir, "py"))
+        generate_modules(os.path.join(workdir, "py"), PROTO_DIR, HEALTH_DIR)
         import resourceplugin_pb2 as rp
 
         d = Daemon(workdir, "first")
