@@ -139,15 +139,22 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static void on_pressure(const char *path, void *userdata) {
         Manager *m = userdata;
-        uint64_t now = now_usec();
+        uint64_t now = now_usec(), earliest = m->last_tick_usec + EARLY_TICK_MIN_GAP_USEC, next = 0;
 
-        if (now - m->last_tick_usec < EARLY_TICK_MIN_GAP_USEC)
-                return;
         m->n_pressure_wakeups++;
-        log_debug("Pressure trigger on %s: ticking now.", path);
-        manager_tick(m, now);
-        /* The cadence restarts from this tick. */
-        (void) arm_tick_timer(m, now + m->config->tick_interval_usec);
+        if (now >= earliest) {
+                log_debug("Pressure trigger on %s: ticking now.", path);
+                manager_tick(m, now);
+                /* The cadence restarts from this tick. */
+                (void) arm_tick_timer(m, now + m->config->tick_interval_usec);
+                return;
+        }
+        /* Right after a tick: the spike is not dropped (the kernel reports
+         * it once per window), the next tick is brought forward instead. */
+        log_debug("Pressure trigger on %s: ticking in %llu ms.", path,
+                  (unsigned long long) ((earliest - now) / 1000));
+        if (sd_event_source_get_time(m->tick_source, &next) < 0 || earliest < next)
+                (void) arm_tick_timer(m, earliest);
 }
 
 static void log_config_errors(const ConfigErrors *errors) {
