@@ -129,6 +129,8 @@ static int refuse(CgroupWriter *w, int error, const char *cgroup, const char *wh
 
 /* Counts the outcome of one setter call. */
 static int account(CgroupWriter *w, int r) {
+        if (!w)
+                return r;
         if (w->refusing)
                 w->stats.refused++;
         else if (r < 0)
@@ -345,7 +347,11 @@ static int write_pair(CgroupWriter *w, unsigned h, const char *cgroup, const cha
         return a > 0 || b > 0;
 }
 
+/* Every setter's first step: a writer, a managed path, a hierarchy that has
+ * the controller. Its failures go through account() like any other. */
 static int prepare(CgroupWriter *w, const char *cgroup, CgroupController c, unsigned *ret_hierarchy) {
+        if (!w)
+                return -EINVAL;
         if (cgroup_path_check_managed(cgroup, w->managed_roots, w->n_managed_roots) < 0)
                 return refuse(w, 0, cgroup, "not a clean path below a managed root");
         if (w->hierarchy_of[c] < 0)
@@ -368,8 +374,6 @@ int cgroup_set_cpu_quota(CgroupWriter *w, const char *cgroup, int64_t quota_usec
         unsigned h;
         int r;
 
-        if (!w)
-                return -EINVAL;
         r = prepare(w, cgroup, CGROUP_CONTROLLER_CPU, &h);
         if (r < 0)
                 return account(w, r);
@@ -394,8 +398,6 @@ int cgroup_set_cpu_weight(CgroupWriter *w, const char *cgroup, uint64_t weight) 
         unsigned h;
         int r;
 
-        if (!w)
-                return -EINVAL;
         r = prepare(w, cgroup, CGROUP_CONTROLLER_CPU, &h);
         if (r < 0)
                 return account(w, r);
@@ -416,8 +418,6 @@ int cgroup_set_cpu_idle(CgroupWriter *w, const char *cgroup, bool idle) {
         unsigned h;
         int r;
 
-        if (!w)
-                return -EINVAL;
         r = prepare(w, cgroup, CGROUP_CONTROLLER_CPU, &h);
         if (r < 0)
                 return account(w, r);
@@ -443,8 +443,6 @@ static int set_cpuset(CgroupWriter *w, const char *cgroup, const char *file, con
         unsigned h;
         int r;
 
-        if (!w)
-                return -EINVAL;
         r = prepare(w, cgroup, CGROUP_CONTROLLER_CPUSET, &h);
         if (r < 0)
                 return account(w, r);
@@ -468,8 +466,6 @@ static int set_memory(CgroupWriter *w, const char *cgroup, int64_t bytes, const 
         unsigned h;
         int r;
 
-        if (!w)
-                return -EINVAL;
         r = prepare(w, cgroup, CGROUP_CONTROLLER_MEMORY, &h);
         if (r < 0)
                 return account(w, r);
@@ -519,8 +515,6 @@ int cgroup_set_io_max(CgroupWriter *w, const char *cgroup, unsigned major, unsig
         unsigned h;
         int r;
 
-        if (!w)
-                return -EINVAL;
         r = prepare(w, cgroup, CGROUP_CONTROLLER_BLKIO, &h);
         if (r < 0)
                 return account(w, r);
@@ -557,8 +551,6 @@ int cgroup_set_io_weight(CgroupWriter *w, const char *cgroup, uint64_t weight) {
         unsigned h;
         int r;
 
-        if (!w)
-                return -EINVAL;
         r = prepare(w, cgroup, CGROUP_CONTROLLER_BLKIO, &h);
         if (r < 0)
                 return account(w, r);
