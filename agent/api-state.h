@@ -38,7 +38,25 @@ typedef struct ApiResourceStatus {
 
         bool has_pid;
         double pid_error, pid_proportional, pid_integral, pid_derivative, pid_output;
+        bool pid_saturated;
+        /* Which indicator set the budget ("runqueue_p99", "app_slack", ...,
+         * "fail_safe"); a static string, NULL before the first decision. */
+        const char *limiting_indicator;
 } ApiResourceStatus;
+
+/* The reclaimable estimate of one resource (qos/reclaimable.h), in the
+ * budget's unit. */
+typedef struct ApiReclaimable {
+        bool known;
+        double capacity, ls_peak, reserve, reclaimable;
+} ApiReclaimable;
+
+/* Evictions since the start, per resource under pressure. */
+typedef struct ApiEvictionCounts {
+        uint64_t evicted;  /* processes of a victim killed */
+        uint64_t dry_run;  /* chosen and only logged (eviction.dry_run or SetDryRun) */
+        uint64_t failed;   /* the kill failed */
+} ApiEvictionCounts;
 
 typedef struct ApiSensorStatus {
         char *name;
@@ -66,6 +84,8 @@ typedef struct ApiState {
         char *kube_root;
 
         ApiResourceStatus resources[_RESOURCE_MAX];
+        ApiReclaimable reclaimable[_RESOURCE_MAX];
+        ApiEvictionCounts evictions[_RESOURCE_MAX];
         ApiSensorStatus *sensors;
         size_t n_sensors;
 

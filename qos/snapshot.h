@@ -17,6 +17,7 @@
 #include "cgroup-reader.h"
 #include "cgroup-stats.h"
 #include "kube-cgroup.h"
+#include "node-stats.h"
 #include "pod-registry.h"
 #include "qos-class.h"
 
@@ -27,12 +28,18 @@ typedef struct ResourceUsage {
         double cpu_throttled_ratio; /* throttled / elapsed CFS periods, 0..1 */
         uint64_t memory_usage_bytes;
         uint64_t memory_working_set_bytes;
+        /* What reclaim cannot take back without swap: anon + unevictable
+         * (v1: total_rss + total_unevictable) from memory.stat. */
+        uint64_t memory_unreclaimable_bytes;
         double io_read_bytes_per_sec, io_write_bytes_per_sec;
         double io_read_ops_per_sec, io_write_ops_per_sec;
         /* the counters as read, for exposition as Prometheus counters */
         CpuStat cpu;
         IoStat io;
         PsiStats cpu_psi, memory_psi, io_psi;
+        /* Stall time per wall time over the sample interval, 0..1, from the
+         * PSI totals (has_psi && has_rates). */
+        double cpu_psi_some_ratio, memory_psi_some_ratio, memory_psi_full_ratio, io_psi_some_ratio;
 } ResourceUsage;
 
 /* What the eBPF sensors saw of a workload (its cgroup and its containers'),
@@ -79,6 +86,12 @@ typedef struct ClassTotals {
         size_t n_workloads;
         double cpu_millicores;
         uint64_t memory_working_set_bytes;
+        uint64_t memory_unreclaimable_bytes;
+        double io_bytes_per_sec; /* read + write */
+        /* The highest PSI stall ratio among the class's workloads (cgroup
+         * PSI: v2 only), 0..1; has_psi false where none has PSI. */
+        bool has_psi;
+        double cpu_psi_some_ratio, memory_psi_some_ratio, io_psi_some_ratio;
         SensorTick sensor_tick; /* the class's tasks over the last tick */
 } ClassTotals;
 
@@ -88,6 +101,14 @@ typedef struct NodeSnapshot {
         uint64_t monotonic_usec;
         CgroupMode mode;
         CgroupDriver driver;
+
+        /* /proc/meminfo and /proc/stat (node-stats.h); has_node_cpu is
+         * false on the first tick (no delta yet). */
+        bool has_node_memory;
+        NodeMemInfo node_memory;
+        bool has_node_cpu;
+        double node_cpu_capacity_millicores; /* online CPUs x 1000 */
+        double node_cpu_used_millicores;     /* busy time per wall time */
 
         bool has_node_psi;
         PsiStats node_cpu_psi, node_memory_psi, node_io_psi;

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Kills every process of a cgroup (the eviction manager's last resort).
+ * v2 (or a unified hierarchy holding the cgroup): writes "1" to
+ * cgroup.kill. v1: freezes the cgroup (freezer.state FROZEN) so nothing
+ * forks away, sends SIGKILL to every pid in cgroup.procs (recursively,
+ * children first), thaws it. The path is checked against the managed
+ * roots and opened confined (openat2 RESOLVE_BENEATH|NO_SYMLINKS) like
+ * cgroup-writer. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "qos/cgroup-layout.h"
+
+typedef struct EvictResult {
+        unsigned n_killed; /* processes signalled (v1), or 0 with cgroup.kill */
+        bool used_cgroup_kill;
+} EvictResult;
+
+/* Returns 0; -EPERM outside the managed roots; -ENOENT if the cgroup is
+ * gone; -EOPNOTSUPP with neither cgroup.kill nor a freezer; -errno. */
+int evict_cgroup(const CgroupLayout *layout, const char *cgroup, char *const *managed_roots, size_t n_managed_roots,
+                 EvictResult *ret);
