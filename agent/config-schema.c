@@ -36,24 +36,47 @@ static const cyaml_strval_t bool_strings[] = {
 #define OPT CYAML_FLAG_OPTIONAL
 #define STR(key, s, m) CYAML_FIELD_STRING_PTR(key, OPT, s, m, 0, CYAML_UNLIMITED)
 
-static const cyaml_schema_field_t controller_fields[] = {
-        BOOL("enabled", RawController, enabled),
-        CYAML_FIELD_FLOAT_PTR("target", OPT, RawController, target),
-        CYAML_FIELD_FLOAT_PTR("kp", OPT, RawController, kp),
-        CYAML_FIELD_FLOAT_PTR("ki", OPT, RawController, ki),
-        CYAML_FIELD_FLOAT_PTR("kd", OPT, RawController, kd),
-        CYAML_FIELD_FLOAT_PTR("dead_band", OPT, RawController, dead_band),
-        CYAML_FIELD_INT_PTR("min", OPT, RawController, min),
-        CYAML_FIELD_INT_PTR("max", OPT, RawController, max),
-        CYAML_FIELD_INT_PTR("step_up", OPT, RawController, step_up),
-        CYAML_FIELD_INT_PTR("step_down", OPT, RawController, step_down),
+/* The keys every controller takes; each resource adds its own. */
+#define CONTROLLER_COMMON_FIELDS                                                          \
+        BOOL("enabled", RawController, enabled),                                        \
+        CYAML_FIELD_FLOAT_PTR("target", OPT, RawController, target),                    \
+        CYAML_FIELD_FLOAT_PTR("kp", OPT, RawController, kp),                            \
+        CYAML_FIELD_FLOAT_PTR("ki", OPT, RawController, ki),                            \
+        CYAML_FIELD_FLOAT_PTR("kd", OPT, RawController, kd),                            \
+        CYAML_FIELD_FLOAT_PTR("dead_band", OPT, RawController, dead_band),              \
+        CYAML_FIELD_INT_PTR("min", OPT, RawController, min),                            \
+        CYAML_FIELD_INT_PTR("max", OPT, RawController, max),                            \
+        CYAML_FIELD_INT_PTR("step_up", OPT, RawController, step_up),                    \
+        CYAML_FIELD_INT_PTR("step_down", OPT, RawController, step_down),                \
+        CYAML_FIELD_FLOAT_PTR("psi_target", OPT, RawController, psi_target),            \
+        CYAML_FIELD_INT_PTR("stale_ticks", OPT, RawController, stale_ticks),            \
+        CYAML_FIELD_INT_PTR("reserve", OPT, RawController, reserve),                    \
+        CYAML_FIELD_INT_PTR("peak_window_ticks", OPT, RawController, peak_window_ticks)
+
+static const cyaml_schema_field_t cpu_controller_fields[] = {
+        CONTROLLER_COMMON_FIELDS,
+        CYAML_FIELD_FLOAT_PTR("utilization_ceiling", OPT, RawController, utilization_ceiling),
+        CYAML_FIELD_FLOAT_PTR("app_slack_target", OPT, RawController, app_slack_target),
+        CYAML_FIELD_INT_PTR("app_signal_max_age_ms", OPT, RawController, app_signal_max_age_ms),
+        CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t memory_controller_fields[] = {
+        CONTROLLER_COMMON_FIELDS,
+        CYAML_FIELD_FLOAT_PTR("reclaim_stall_target", OPT, RawController, reclaim_stall_target),
+        CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t io_controller_fields[] = {
+        CONTROLLER_COMMON_FIELDS,
         CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t controllers_fields[] = {
-        CYAML_FIELD_MAPPING_PTR("cpu", OPT, struct RawControllers, controllers[RESOURCE_CPU], controller_fields),
-        CYAML_FIELD_MAPPING_PTR("memory", OPT, struct RawControllers, controllers[RESOURCE_MEMORY], controller_fields),
-        CYAML_FIELD_MAPPING_PTR("io", OPT, struct RawControllers, controllers[RESOURCE_IO], controller_fields),
+        CYAML_FIELD_MAPPING_PTR("cpu", OPT, struct RawControllers, controllers[RESOURCE_CPU], cpu_controller_fields),
+        CYAML_FIELD_MAPPING_PTR("memory", OPT, struct RawControllers, controllers[RESOURCE_MEMORY],
+                                memory_controller_fields),
+        CYAML_FIELD_MAPPING_PTR("io", OPT, struct RawControllers, controllers[RESOURCE_IO], io_controller_fields),
         CYAML_FIELD_END,
 };
 
@@ -98,6 +121,8 @@ static const cyaml_schema_field_t metrics_fields[] = {
 static const cyaml_schema_field_t eviction_fields[] = {
         BOOL("enabled", struct RawEviction, enabled),
         BOOL("dry_run", struct RawEviction, dry_run),
+        CYAML_FIELD_INT_PTR("violation_seconds", OPT, struct RawEviction, violation_seconds),
+        CYAML_FIELD_INT_PTR("cooldown_seconds", OPT, struct RawEviction, cooldown_seconds),
         CYAML_FIELD_END,
 };
 

@@ -25,6 +25,15 @@ typedef struct RawController {
         int64_t *max;
         int64_t *step_up;
         int64_t *step_down;
+        double *psi_target;
+        int64_t *stale_ticks;
+        int64_t *reserve;
+        int64_t *peak_window_ticks;
+        /* One resource's only (each has its own schema) */
+        double *utilization_ceiling;   /* cpu */
+        double *app_slack_target;      /* cpu */
+        int64_t *app_signal_max_age_ms; /* cpu */
+        double *reclaim_stall_target;  /* memory */
 } RawController;
 
 typedef struct RawQosRule {
@@ -60,6 +69,8 @@ typedef struct RawConfig {
         struct RawEviction {
                 bool *enabled;
                 bool *dry_run;
+                int64_t *violation_seconds;
+                int64_t *cooldown_seconds;
         } *eviction;
         struct RawSensors {
                 bool *runqueue;

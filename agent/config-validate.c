@@ -28,6 +28,10 @@ static const struct {
         { "max", 0, 4.6e18, false },
         { "step_up", 1, 4.6e18, false },
         { "step_down", 1, 4.6e18, false },
+        { "psi_target", 0, 1, true },
+        { "stale_ticks", 1, 3600, false },
+        { "reserve", 0, 4.6e18, false },
+        { "peak_window_ticks", 1, 86400, false },
 };
 
 static const struct {
@@ -41,6 +45,12 @@ static const struct {
         { "workload_sample_period_ticks", 1, 600, NULL },
         /* The memory target is the fraction of node memory kept available. */
         { "controllers.memory.target", 0.001, 0.9, "a fraction of node memory" },
+        { "controllers.cpu.utilization_ceiling", 0.05, 1, "a fraction of the node's CPUs" },
+        { "controllers.cpu.app_slack_target", 0, 0.9, "a fraction of the SLO" },
+        { "controllers.cpu.app_signal_max_age_ms", 100, 3600000, NULL },
+        { "controllers.memory.reclaim_stall_target", 0.01, 1000, "milliseconds of stall per second" },
+        { "eviction.violation_seconds", 1, 3600, NULL },
+        { "eviction.cooldown_seconds", 0, 86400, NULL },
         /* The kernel's limits for PSI trigger windows. */
         { "pressure_triggers.window_ms", 500, 10000, NULL },
         /* Each entry costs a few KiB of per-CPU map memory. */

@@ -410,7 +410,7 @@ static char *dup_or_fail(const char *s, int *r) {
 
 #define REQUIRE(p) ({ if (!(p)) return -EINVAL; *(p); })
 
-static int convert_controller(const RawController *rc, ControllerConfig *ret) {
+static int convert_controller(Resource res, const RawController *rc, ControllerConfig *ret) {
         if (!rc)
                 return -EINVAL;
         *ret = (ControllerConfig) {
@@ -424,7 +424,18 @@ static int convert_controller(const RawController *rc, ControllerConfig *ret) {
                 .max = REQUIRE(rc->max),
                 .step_up = REQUIRE(rc->step_up),
                 .step_down = REQUIRE(rc->step_down),
+                .psi_target = REQUIRE(rc->psi_target),
+                .stale_ticks = (unsigned) REQUIRE(rc->stale_ticks),
+                .reserve = REQUIRE(rc->reserve),
+                .peak_window_ticks = (unsigned) REQUIRE(rc->peak_window_ticks),
         };
+        if (res == RESOURCE_CPU) {
+                ret->utilization_ceiling = REQUIRE(rc->utilization_ceiling);
+                ret->app_slack_target = REQUIRE(rc->app_slack_target);
+                ret->app_signal_max_age_usec = (uint64_t) REQUIRE(rc->app_signal_max_age_ms) * 1000;
+        }
+        if (res == RESOURCE_MEMORY)
+                ret->reclaim_stall_target = REQUIRE(rc->reclaim_stall_target);
         return 0;
 }
 
@@ -456,6 +467,8 @@ static int convert(const RawConfig *raw, Config *c) {
         c->metrics_listen = dup_or_fail(raw->metrics->listen, &r);
         c->eviction_enabled = REQUIRE(raw->eviction->enabled);
         c->eviction_dry_run = REQUIRE(raw->eviction->dry_run);
+        c->eviction_violation_usec = (uint64_t) REQUIRE(raw->eviction->violation_seconds) * 1000000;
+        c->eviction_cooldown_usec = (uint64_t) REQUIRE(raw->eviction->cooldown_seconds) * 1000000;
         c->sensor_runqueue = REQUIRE(raw->sensors->runqueue);
         c->sensor_reclaim = REQUIRE(raw->sensors->reclaim);
         c->sensor_block_io = REQUIRE(raw->sensors->block_io);
@@ -467,7 +480,7 @@ static int convert(const RawConfig *raw, Config *c) {
                 return r;
 
         for (int res = 0; res < _RESOURCE_MAX; res++) {
-                r = convert_controller(raw->controllers->controllers[res], &c->controllers[res]);
+                r = convert_controller(res, raw->controllers->controllers[res], &c->controllers[res]);
                 if (r < 0)
                         return r;
         }

@@ -22,6 +22,16 @@ typedef struct ControllerConfig {
         int64_t min, max;  /* best-effort budget bounds; max 0: the node's capacity */
         int64_t step_up;   /* largest budget increase per tick */
         int64_t step_down; /* largest budget decrease per tick */
+        double psi_target; /* the latency-sensitive pods' PSI stall ratio, 0..1 */
+        unsigned stale_ticks;       /* an indicator without data this long: budget to min */
+        int64_t reserve;            /* kept out of the reclaimable estimate */
+        unsigned peak_window_ticks; /* the estimate's latency-sensitive peak window */
+        /* cpu only */
+        double utilization_ceiling;       /* node CPU utilisation, 0..1 */
+        double app_slack_target;          /* (SLO - p99) / SLO kept */
+        uint64_t app_signal_max_age_usec; /* a report older than this is stale */
+        /* memory only: latency-sensitive reclaim stall, ms per second */
+        double reclaim_stall_target;
 } ControllerConfig;
 
 typedef struct Config {
@@ -49,6 +59,8 @@ typedef struct Config {
 
         bool eviction_enabled;
         bool eviction_dry_run;
+        uint64_t eviction_violation_usec;
+        uint64_t eviction_cooldown_usec;
 
         bool sensor_runqueue, sensor_reclaim, sensor_block_io;
         unsigned sensor_max_cgroups;

@@ -42,7 +42,20 @@ static const struct {
           "controllers, api, metrics, eviction, sensors, pressure_triggers)" },
         { "controllers:\n  cpu:\n    kp: 1\n    gain: 3\n",
           "test.yaml:4:5: unknown key 'gain' in 'controllers.cpu' (expected one of: enabled, target, kp, ki, kd, "
-          "dead_band, min, max, step_up, step_down)" },
+          "dead_band, min, max, step_up, step_down, psi_target, stale_ticks, reserve, peak_window_ticks, "
+          "utilization_ceiling, app_slack_target, app_signal_max_age_ms)" },
+        /* A resource's own keys are unknown to the others. */
+        { "controllers:\n  io:\n    utilization_ceiling: 0.5\n",
+          "test.yaml:3:5: unknown key 'utilization_ceiling' in 'controllers.io' (expected one of: enabled, target, "
+          "kp, ki, kd, dead_band, min, max, step_up, step_down, psi_target, stale_ticks, reserve, "
+          "peak_window_ticks)" },
+        { "controllers:\n  cpu:\n    utilization_ceiling: 1.5\n",
+          "test.yaml:3:26: controllers.cpu.utilization_ceiling: 1.5 is out of range (expected 0.05..1, "
+          "a fraction of the node's CPUs)" },
+        { "controllers:\n  memory:\n    stale_ticks: 0\n",
+          "test.yaml:3:18: controllers.memory.stale_ticks: 0 is out of range (expected 1..3600)" },
+        { "eviction:\n  violation_seconds: 0\n",
+          "test.yaml:2:22: eviction.violation_seconds: 0 is out of range (expected 1..3600)" },
         { "controllers:\n  gpu: {}\n",
           "test.yaml:2:3: unknown key 'gpu' in 'controllers' (expected one of: cpu, memory, io)" },
         { "controllers:\n  cpu:\n    kp: abc\n", "test.yaml:3:9: controllers.cpu.kp: expected a number, got 'abc'" },
@@ -161,6 +174,15 @@ static void test_defaults(void **state) {
         assert_true(c->controllers[RESOURCE_MEMORY].target == 0.1);
         assert_int_equal(c->controllers[RESOURCE_MEMORY].min, 268435456);
         assert_int_equal(c->controllers[RESOURCE_IO].step_up, 52428800);
+        assert_true(c->controllers[RESOURCE_CPU].utilization_ceiling == 0.9);
+        assert_true(c->controllers[RESOURCE_CPU].app_slack_target == 0.1);
+        assert_int_equal(c->controllers[RESOURCE_CPU].app_signal_max_age_usec, 10000000);
+        assert_true(c->controllers[RESOURCE_MEMORY].reclaim_stall_target == 10.0);
+        for (int res = 0; res < _RESOURCE_MAX; res++) {
+                assert_int_equal(c->controllers[res].stale_ticks, 5);
+                assert_int_equal(c->controllers[res].peak_window_ticks, 300);
+        }
+        assert_int_equal(c->controllers[RESOURCE_MEMORY].reserve, 1073741824);
         assert_string_equal(c->admin_socket, "/run/nodeqos/nodeqos.sock");
         assert_string_equal(c->kubelet_plugin_dir, "/var/lib/kubelet/plugins_registry");
         assert_string_equal(c->state_dir, "/var/lib/nodeqos");
@@ -168,6 +190,8 @@ static void test_defaults(void **state) {
         assert_string_equal(c->metrics_listen, "127.0.0.1:9830");
         assert_false(c->eviction_enabled);
         assert_true(c->eviction_dry_run);
+        assert_int_equal(c->eviction_violation_usec, 30000000);
+        assert_int_equal(c->eviction_cooldown_usec, 60000000);
         assert_true(c->sensor_runqueue && c->sensor_reclaim && c->sensor_block_io);
         assert_int_equal(c->sensor_max_cgroups, 10240);
         assert_true(c->pressure_triggers_enabled);
