@@ -10,13 +10,16 @@
  *            the output range and, when the output is limited (bounds, rate
  *            limit, or a lower output applied by the caller: pid_track()),
  *            corrected by back-calculation: I += (applied - unlimited) * dt / tracking_time
+ *            (dt / tracking_time capped at 1: at most the whole gap; with
+ *            ki == 0 the integral is a fixed bias and pid_update() leaves it)
  *   D      = -kd * d(measurement)/dt, low-pass filtered (derivative on the
  *            measurement: a setpoint change gives no kick)
  *   output = clamp(P + I + D, out_min, out_max), then moved at most
  *            rate_up / rate_down from the previous output per update.
  * Inside the dead band (|error| <= dead_band) the output and the integral
- * hold still. The caller chooses the space the error lives in (nodeqos
- * passes logarithms: see qos/controller.h). */
+ * hold still; the derivative keeps following the measurement. The caller
+ * chooses the space the error lives in (nodeqos passes logarithms: see
+ * qos/controller.h). */
 
 #include <stdbool.h>
 
@@ -64,7 +67,9 @@ double pid_update(Pid *p, double setpoint, double measurement, double dt_sec);
 void pid_track(Pid *p, double applied, double dt_sec);
 
 /* New gains, bounds or limits without a bump: the integral is recomputed so
- * that the output stays where it is (clamped into the new bounds). */
+ * that the output stays where it is (clamped into the new bounds). The
+ * integral stays inside the output range, so a new proportional term that
+ * alone needs more than the range to hold the output does move it. */
 void pid_set_params(Pid *p, const PidParams *params);
 
 /* Forgets the history (integral, derivative, last measurement) and restarts

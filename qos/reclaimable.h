@@ -36,5 +36,7 @@ typedef struct ReclaimableEstimate {
         double capacity, ls_peak, reserve, reclaimable;
 } ReclaimableEstimate;
 
-/* Pure arithmetic, for the tests: reclaimable = max(0, capacity - peak - reserve). */
+/* Pure arithmetic, for the tests: reclaimable = max(0, capacity - peak - reserve).
+ * An input not known yet is passed as NAN: the estimate is then not known
+ * and reclaimable is 0, as it is for any non-finite input. */
 ReclaimableEstimate reclaimable_estimate(double capacity, double ls_peak, double reserve);
