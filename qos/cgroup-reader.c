@@ -350,11 +350,25 @@ static int sample_cpu(CgroupReader *r, CgroupSample *s) {
         return 0;
 }
 
+/* The memory.stat keys a sample needs, per hierarchy. v1's memory.stat has
+ * this cgroup's own counters and the hierarchical total_* ones; its
+ * usage_in_bytes is hierarchical, so the total_* ones go with it. */
+enum { MEMORY_INACTIVE_FILE, MEMORY_ANON, MEMORY_UNEVICTABLE, _MEMORY_KEY_MAX };
+static const char *const memory_keys_v2[_MEMORY_KEY_MAX] = {
+        [MEMORY_INACTIVE_FILE] = "inactive_file",
+        [MEMORY_ANON] = "anon",
+        [MEMORY_UNEVICTABLE] = "unevictable",
+};
+static const char *const memory_keys_v1[_MEMORY_KEY_MAX] = {
+        [MEMORY_INACTIVE_FILE] = "total_inactive_file",
+        [MEMORY_ANON] = "total_rss",
+        [MEMORY_UNEVICTABLE] = "total_unevictable",
+};
+
 static int sample_memory(CgroupReader *r, CgroupSample *s) {
-        /* v1's memory.stat has this cgroup's own counters and the
-         * hierarchical total_* ones; usage_in_bytes is hierarchical. */
-        const char *inactive_key = r->mode == CGROUP_MODE_V2 ? "inactive_file" : "total_inactive_file";
-        uint64_t usage, inactive;
+        const char *const *keys = r->mode == CGROUP_MODE_V2 ? memory_keys_v2 : memory_keys_v1;
+        uint64_t usage, v[_MEMORY_KEY_MAX] = {};
+        uint32_t found;
         size_t n;
         int k;
 
@@ -364,19 +378,26 @@ static int sample_memory(CgroupReader *r, CgroupSample *s) {
         k = single_u64_parse(r->buf->data, n, &usage);
         if (k < 0)
                 return k;
+        /* One read and one pass serve the working set and the unreclaimable
+         * memory: memory.stat is the costliest file of a sample. */
         k = reader_read(r, STAT_MEMORY_STAT, &n);
         if (k < 0)
                 return k;
-        k = memory_stat_get(r->buf->data, n, inactive_key, &inactive);
-        if (k == -ENOENT)
-                return -EINVAL; /* every kernel has it; -ENOENT would say "gone" */
+        k = memory_stat_get_keys(r->buf->data, n, keys, _MEMORY_KEY_MAX, v, &found);
         if (k < 0)
                 return k;
+        /* Every kernel with these hierarchies prints all three: a file
+         * without them is not one this code understands. */
+        if (found != (1u << _MEMORY_KEY_MAX) - 1)
+                return -EINVAL;
+        if (v[MEMORY_ANON] > UINT64_MAX - v[MEMORY_UNEVICTABLE])
+                return -EINVAL;
 
         s->memory_usage_bytes = usage;
         /* The two files are read at different instants: the cache may have
          * grown in between. */
-        s->memory_working_set_bytes = usage > inactive ? usage - inactive : 0;
+        s->memory_working_set_bytes = usage > v[MEMORY_INACTIVE_FILE] ? usage - v[MEMORY_INACTIVE_FILE] : 0;
+        s->memory_unreclaimable_bytes = v[MEMORY_ANON] + v[MEMORY_UNEVICTABLE];
         return 0;
 }
 

@@ -188,20 +188,28 @@ int cpu_stat_v1_parse(const char *text, size_t len, CpuStat *ret) {
 }
 
 int memory_stat_get(const char *text, size_t len, const char *key, uint64_t *ret) {
-        const char *const keys[] = { key };
         uint64_t v = 0;
-        uint32_t seen;
+        uint32_t found;
         int r;
 
-        if (text_check(&text, len) < 0 || !key || !*key)
-                return -EINVAL;
-        r = parse_key_values(text, len, keys, 1, &v, &seen);
+        r = memory_stat_get_keys(text, len, &key, 1, &v, &found);
         if (r < 0)
                 return r;
-        if (!seen)
+        if (!found)
                 return -ENOENT;
         *ret = v;
         return 0;
+}
+
+int memory_stat_get_keys(const char *text, size_t len, const char *const *keys, size_t n_keys, uint64_t *values,
+                         uint32_t *ret_found) {
+        if (text_check(&text, len) < 0 || !keys || !values || !ret_found || n_keys == 0 ||
+            n_keys > MEMORY_STAT_KEYS_MAX)
+                return -EINVAL;
+        for (size_t i = 0; i < n_keys; i++)
+                if (!keys[i] || !*keys[i])
+                        return -EINVAL;
+        return parse_key_values(text, len, keys, n_keys, values, ret_found);
 }
 
 int single_u64_parse(const char *text, size_t len, uint64_t *ret) {

@@ -44,7 +44,7 @@ static void make_cgroup(const char *rel, uint64_t usage_usec) {
         snprintf(text, sizeof(text), "usage_usec %llu\nuser_usec 0\nsystem_usec 0\n", (unsigned long long) usage_usec);
         put(rel, "cpu.stat", text);
         put(rel, "memory.current", "1048576\n");
-        put(rel, "memory.stat", "anon 524288\nfile 524288\ninactive_file 262144\n");
+        put(rel, "memory.stat", "anon 524288\nfile 524288\ninactive_file 262144\nunevictable 4096\n");
         put(rel, "io.stat", "");
         for (int i = 0; i < 3; i++)
                 put(rel, (const char *[]) { "cpu.pressure", "memory.pressure", "io.pressure" }[i],
@@ -182,10 +182,70 @@ static void test_rates(void **state) {
         assert_float_equal(u.cpu_millicores, 0.0, 0.0);
 }
 
+/* PSI stall time per wall time from the totals of two samples. */
+static void test_psi_ratios(void **state) {
+        static const struct {
+                uint64_t dt_usec;
+                uint64_t cpu_some, memory_some, memory_full, io_some; /* deltas, usec */
+                bool has_full;
+                bool has_rates;
+                double cpu, memory, memory_full_ratio, io;
+        } cases[] = {
+                { 1000000, 250000, 100000, 50000, 0, true, true, 0.25, 0.1, 0.05, 0.0 },
+                { 2000000, 2000000, 0, 0, 1000000, true, true, 1.0, 0.0, 0.0, 0.5 },
+                /* per-CPU stalls folded: a little over the wall time, clamped */
+                { 1000000, 1000100, 1200000, 1000001, 0, true, true, 1.0, 1.0, 1.0, 0.0 },
+                /* no "full" line: its ratio stays 0, the others count */
+                { 1000000, 0, 500000, 0, 10000, false, true, 0.0, 0.5, 0.0, 0.01 },
+                /* no time passed: no rates */
+                { 0, 1, 1, 1, 1, true, false, 0, 0, 0, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                CgroupSample a = { .has_psi = true,
+                                   .cpu_psi = { .some = { .total_usec = 1000 } },
+                                   .memory_psi = { .some = { .total_usec = 2000 }, .full = { .total_usec = 500 },
+                                                   .has_full = cases[i].has_full },
+                                   .io_psi = { .some = { .total_usec = 3000 } } };
+                CgroupSample b = a;
+                ResourceUsage u;
+
+                print_message("psi #%zu\n", i);
+                b.cpu_psi.some.total_usec += cases[i].cpu_some;
+                b.memory_psi.some.total_usec += cases[i].memory_some;
+                b.memory_psi.full.total_usec += cases[i].memory_full;
+                b.io_psi.some.total_usec += cases[i].io_some;
+                resource_usage_from_samples(&a, &b, cases[i].dt_usec, &u);
+                assert_int_equal(u.has_rates, cases[i].has_rates);
+                assert_true(u.has_psi);
+                assert_float_equal(u.cpu_psi_some_ratio, cases[i].cpu, 1e-9);
+                assert_float_equal(u.memory_psi_some_ratio, cases[i].memory, 1e-9);
+                assert_float_equal(u.memory_psi_full_ratio, cases[i].memory_full_ratio, 1e-9);
+                assert_float_equal(u.io_psi_some_ratio, cases[i].io, 1e-9);
+
+                /* A total that went back (cgroup recreated): no rates at all. */
+                resource_usage_from_samples(&b, &a, 1000000, &u);
+                assert_false(u.has_rates);
+                assert_float_equal(u.cpu_psi_some_ratio + u.memory_psi_some_ratio + u.io_psi_some_ratio, 0.0, 0.0);
+        }
+
+        /* Without PSI (v1 cgroups): ratios 0, rates from the rest. */
+        {
+                CgroupSample a = { .has_cpu = true, .cpu = { .usage_usec = 10 } }, b = a;
+                ResourceUsage u;
+
+                b.cpu.usage_usec += 1000;
+                resource_usage_from_samples(&a, &b, 1000000, &u);
+                assert_true(u.has_rates && !u.has_psi);
+                assert_float_equal(u.cpu_psi_some_ratio, 0.0, 0.0);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_staggered_sampling),
                 cmocka_unit_test(test_rates),
+                cmocka_unit_test(test_psi_ratios),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
