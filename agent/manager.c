@@ -29,9 +29,11 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* Where the layout and the pressure come from: fixed kernel interfaces. */
+/* Where the layout, the pressure and the node's memory and CPU come from:
+ * fixed kernel interfaces. */
 #define MOUNTINFO_PATH "/proc/self/mountinfo"
 #define PRESSURE_DIR "/proc/pressure"
+#define PROC_DIR "/proc"
 
 static void notify_status(Manager *m) {
         char summary[256] = "";
@@ -191,7 +193,7 @@ int manager_reload(Manager *m) {
 
         /* The model borrows the configuration's rules and roots: build it
          * again from the new one, before anything is replaced. */
-        r = node_model_new(c, MOUNTINFO_PATH, PRESSURE_DIR, &model);
+        r = node_model_new(c, MOUNTINFO_PATH, PRESSURE_DIR, PROC_DIR, &model);
         if (r >= 0)
                 r = manager_set_model(m, TAKE_PTR(model), c);
         if (r < 0) {
@@ -304,7 +306,7 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up signal handling: %m");
 
-        r = node_model_new(m->config, MOUNTINFO_PATH, PRESSURE_DIR, &model);
+        r = node_model_new(m->config, MOUNTINFO_PATH, PRESSURE_DIR, PROC_DIR, &model);
         if (r < 0)
                 return r;
         r = manager_set_model(m, model, m->config);

@@ -86,7 +86,8 @@ static int open_sensors(NodeModel *m, const Config *config) {
         return 0;
 }
 
-int node_model_new(const Config *config, const char *mountinfo_path, const char *pressure_dir, NodeModel **ret) {
+int node_model_new(const Config *config, const char *mountinfo_path, const char *pressure_dir, const char *proc_dir,
+                   NodeModel **ret) {
         _cleanup_(node_model_freep) NodeModel *m = NULL;
         const char *missing = NULL;
         char summary[256];
@@ -124,6 +125,12 @@ int node_model_new(const Config *config, const char *mountinfo_path, const char 
         r = sampler_new(&m->layout, pressure_dir, config->workload_sample_period_ticks, &m->sampler);
         if (r < 0)
                 return log_oom();
+        r = proc_dir ? sampler_open_node_stats(m->sampler, proc_dir) : 0;
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                log_warning_errno(r, "Cannot open %s/meminfo and %s/stat, running without the node's memory and CPU "
+                                  "figures: %m", proc_dir, proc_dir);
 
         r = open_sensors(m, config);
         if (r < 0)

@@ -23,10 +23,14 @@ typedef struct NodeModel {
 } NodeModel;
 
 /* Detects the layout below config->cgroup_mount (read from mountinfo_path),
- * finds the workloads and opens their readers. Logs what it found. Returns
- * 0, or -errno after logging why (no usable cgroup hierarchy, inotify). The
- * configuration must outlive the model (the rules are borrowed). */
-int node_model_new(const Config *config, const char *mountinfo_path, const char *pressure_dir, NodeModel **ret);
+ * finds the workloads and opens their readers; the node's pressure from
+ * pressure_dir, its memory and CPU from proc_dir/meminfo and proc_dir/stat
+ * (NULL or missing: those figures are left out; missing is said once).
+ * Logs what it found. Returns 0, or -errno after logging why (no usable
+ * cgroup hierarchy, inotify). The configuration must outlive the model (the
+ * rules are borrowed). */
+int node_model_new(const Config *config, const char *mountinfo_path, const char *pressure_dir, const char *proc_dir,
+                   NodeModel **ret);
 NodeModel *node_model_free(NodeModel *m);
 static inline void node_model_freep(NodeModel **m) {
         node_model_free(*m);

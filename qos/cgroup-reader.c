@@ -10,14 +10,7 @@
 #include <unistd.h>
 
 #include "agent/macro.h"
-
-/* Enough for every file read here on the kernels seen so far: v2 memory.stat
- * is ~1.5 KiB on 6.x, v1 memory.stat ~0.9 KiB, the rest a few hundred bytes.
- * A file that fills the buffer is read again with a larger one. */
-#define READ_BUFFER_INITIAL_BYTES 4096
-/* io.stat and blkio.throttle.* grow with the number of devices; past this a
- * file is not something these statistics produce. */
-#define READ_BUFFER_MAX_BYTES (1024 * 1024)
+#include "read-buffer.h"
 
 /* The files of one cgroup, in the order a sample reads them. */
 typedef enum StatFile {
@@ -70,12 +63,6 @@ static const StatFileSpec v1_files[_STAT_FILE_MAX] = {
         [STAT_IO_PRESSURE] = { MOUNT_PRESSURE, "io.pressure" },
 };
 
-/* A file-sized buffer that grows when a file fills it. */
-typedef struct ReadBuffer {
-        char *data;
-        size_t size;
-} ReadBuffer;
-
 struct CgroupReader {
         CgroupMode mode;
         int fd[_STAT_FILE_MAX];
@@ -85,56 +72,6 @@ struct CgroupReader {
 struct NodePressureReader {
         int fd[3]; /* cpu, memory, io */
 };
-
-/* One buffer for all readers of a thread: a file is read and parsed before
- * the next one is, and a node with 1000 containers would otherwise hold 1000
- * buffers (4 MiB) for nothing. Readers are used by the event loop thread. */
-static _Thread_local ReadBuffer thread_buffer;
-
-static ReadBuffer *shared_buffer(void) {
-        if (!thread_buffer.data) {
-                thread_buffer.data = malloc(READ_BUFFER_INITIAL_BYTES);
-                if (!thread_buffer.data)
-                        return NULL;
-                thread_buffer.size = READ_BUFFER_INITIAL_BYTES;
-        }
-        return &thread_buffer;
-}
-
-/* The kernel's file of a removed cgroup answers ENODEV; a path that is gone
- * ENOENT (or ENOTDIR when a parent was replaced): to the caller, all of them
- * mean the cgroup vanished. */
-static bool errno_is_gone(int e) {
-        return e == ENOENT || e == ENODEV || e == ENOTDIR;
-}
-
-/* Reads the whole file from offset 0 into b. A read that fills the buffer may
- * have been cut short: read again with twice the room rather than parse half
- * a file. Returns 0 and the length; -ENOENT if the file's cgroup is gone;
- * -EFBIG past READ_BUFFER_MAX_BYTES; -ENOMEM; other -errno. */
-static int read_at_start(int fd, ReadBuffer *b, size_t *ret_len) {
-        for (;;) {
-                ssize_t n = pread(fd, b->data, b->size, 0);
-                char *bigger;
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return errno_is_gone(errno) ? -ENOENT : negative_errno();
-                }
-                if ((size_t) n < b->size) {
-                        *ret_len = (size_t) n;
-                        return 0;
-                }
-                if (b->size >= READ_BUFFER_MAX_BYTES)
-                        return -EFBIG;
-                bigger = realloc(b->data, b->size * 2);
-                if (!bigger)
-                        return -ENOMEM;
-                b->data = bigger;
-                b->size *= 2;
-        }
-}
 
 static void close_fds(int *fds, size_t n) {
         for (size_t i = 0; i < n; i++)
@@ -350,11 +287,25 @@ static int sample_cpu(CgroupReader *r, CgroupSample *s) {
         return 0;
 }
 
+/* The memory.stat keys a sample needs, per hierarchy. v1's memory.stat has
+ * this cgroup's own counters and the hierarchical total_* ones; its
+ * usage_in_bytes is hierarchical, so the total_* ones go with it. */
+enum { MEMORY_INACTIVE_FILE, MEMORY_ANON, MEMORY_UNEVICTABLE, _MEMORY_KEY_MAX };
+static const char *const memory_keys_v2[_MEMORY_KEY_MAX] = {
+        [MEMORY_INACTIVE_FILE] = "inactive_file",
+        [MEMORY_ANON] = "anon",
+        [MEMORY_UNEVICTABLE] = "unevictable",
+};
+static const char *const memory_keys_v1[_MEMORY_KEY_MAX] = {
+        [MEMORY_INACTIVE_FILE] = "total_inactive_file",
+        [MEMORY_ANON] = "total_rss",
+        [MEMORY_UNEVICTABLE] = "total_unevictable",
+};
+
 static int sample_memory(CgroupReader *r, CgroupSample *s) {
-        /* v1's memory.stat has this cgroup's own counters and the
-         * hierarchical total_* ones; usage_in_bytes is hierarchical. */
-        const char *inactive_key = r->mode == CGROUP_MODE_V2 ? "inactive_file" : "total_inactive_file";
-        uint64_t usage, inactive;
+        const char *const *keys = r->mode == CGROUP_MODE_V2 ? memory_keys_v2 : memory_keys_v1;
+        uint64_t usage, v[_MEMORY_KEY_MAX] = {};
+        uint32_t found;
         size_t n;
         int k;
 
@@ -364,19 +315,26 @@ static int sample_memory(CgroupReader *r, CgroupSample *s) {
         k = single_u64_parse(r->buf->data, n, &usage);
         if (k < 0)
                 return k;
+        /* One read and one pass serve the working set and the unreclaimable
+         * memory: memory.stat is the costliest file of a sample. */
         k = reader_read(r, STAT_MEMORY_STAT, &n);
         if (k < 0)
                 return k;
-        k = memory_stat_get(r->buf->data, n, inactive_key, &inactive);
-        if (k == -ENOENT)
-                return -EINVAL; /* every kernel has it; -ENOENT would say "gone" */
+        k = memory_stat_get_keys(r->buf->data, n, keys, _MEMORY_KEY_MAX, v, &found);
         if (k < 0)
                 return k;
+        /* Every kernel with these hierarchies prints all three: a file
+         * without them is not one this code understands. */
+        if (found != (1u << _MEMORY_KEY_MAX) - 1)
+                return -EINVAL;
+        if (v[MEMORY_ANON] > UINT64_MAX - v[MEMORY_UNEVICTABLE])
+                return -EINVAL;
 
         s->memory_usage_bytes = usage;
         /* The two files are read at different instants: the cache may have
          * grown in between. */
-        s->memory_working_set_bytes = usage > inactive ? usage - inactive : 0;
+        s->memory_working_set_bytes = usage > v[MEMORY_INACTIVE_FILE] ? usage - v[MEMORY_INACTIVE_FILE] : 0;
+        s->memory_unreclaimable_bytes = v[MEMORY_ANON] + v[MEMORY_UNEVICTABLE];
         return 0;
 }
 
@@ -420,7 +378,7 @@ int cgroup_reader_sample(CgroupReader *r, CgroupSample *ret) {
 
         if (!r || !ret)
                 return -EINVAL;
-        r->buf = shared_buffer();
+        r->buf = read_buffer_shared();
         if (!r->buf)
                 return -ENOMEM;
 
@@ -497,7 +455,7 @@ int node_pressure_reader_sample(NodePressureReader *r, PsiStats *ret_cpu, PsiSta
         PsiStats s[ELEMENTSOF(node_pressure_files)];
         int k;
 
-        ReadBuffer *b = shared_buffer();
+        ReadBuffer *b = read_buffer_shared();
 
         if (!r || !ret_cpu || !ret_memory || !ret_io)
                 return -EINVAL;

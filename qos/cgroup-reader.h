@@ -16,6 +16,7 @@ typedef struct CgroupSample {
         CpuStat cpu;
         uint64_t memory_usage_bytes;
         uint64_t memory_working_set_bytes; /* usage minus inactive file cache, floor 0 */
+        uint64_t memory_unreclaimable_bytes; /* anon + unevictable (v1: total_rss + total_unevictable) */
         IoStat io;
         PsiStats cpu_psi, memory_psi, io_psi; /* has_psi: v2 and hybrid only */
 } CgroupSample;

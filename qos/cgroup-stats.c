@@ -7,92 +7,7 @@
 #include <string.h>
 
 #include "agent/macro.h"
-
-/* The kernel writes these files with seq_printf(): printable ASCII, single
- * spaces, one record per '\n'-terminated line. Anything else did not come
- * from the kernel (or comes from a kernel this code has never seen), and a
- * wrong number is worse than none: the parsers refuse it with -EINVAL. The
- * text is a (pointer, length) pair that need not end in NUL: the readers pass
- * the bytes pread() returned. */
-
-typedef struct Slice {
-        const char *p;
-        size_t n;
-} Slice;
-
-static bool slice_eq(Slice a, Slice b) {
-        /* An empty slice may have no pointer: memcmp() must not see it. */
-        return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
-}
-
-static bool slice_eq_str(Slice a, const char *s) {
-        return slice_eq(a, (Slice) { s, strlen(s) });
-}
-
-/* Parsers take (NULL, 0) as an empty file. */
-static int text_check(const char **text, size_t len) {
-        if (!*text) {
-                if (len > 0)
-                        return -EINVAL;
-                *text = "";
-        }
-        return 0;
-}
-
-/* ---- lines ---- */
-
-typedef struct LineIter {
-        const char *p, *end;
-} LineIter;
-
-static LineIter line_iter(const char *text, size_t len) {
-        return (LineIter) { .p = text, .end = text + len };
-}
-
-/* Returns 1 and the next line (without its '\n'); 0 at the end; -EINVAL for
- * an empty line or a byte the kernel does not write in these files. The last
- * line may lack its '\n' (a fixture written by hand). */
-static int line_next(LineIter *it, Slice *ret) {
-        const char *start = it->p;
-        const char *q;
-
-        if (it->p >= it->end)
-                return 0;
-        for (q = start; q < it->end && *q != '\n'; q++)
-                if ((unsigned char) *q < 0x20 || (unsigned char) *q > 0x7e)
-                        return -EINVAL;
-        if (q == start)
-                return -EINVAL;
-        *ret = (Slice) { start, (size_t) (q - start) };
-        it->p = q < it->end ? q + 1 : q;
-        return 1;
-}
-
-/* ---- numbers ---- */
-
-static bool is_digit(char c) {
-        return c >= '0' && c <= '9';
-}
-
-/* Unsigned decimal, digits only: no sign, no blanks, no base prefix. */
-static int parse_u64(Slice s, uint64_t *ret) {
-        uint64_t v = 0;
-
-        if (s.n == 0)
-                return -EINVAL;
-        for (size_t i = 0; i < s.n; i++) {
-                unsigned d;
-
-                if (!is_digit(s.p[i]))
-                        return -EINVAL;
-                d = (unsigned) (s.p[i] - '0');
-                if (v > (UINT64_MAX - d) / 10)
-                        return -EINVAL;
-                v = v * 10 + d;
-        }
-        *ret = v;
-        return 0;
-}
+#include "stat-text.h"
 
 /* The most fraction digits a PSI average may have: the kernel prints two,
  * and a few more keep hand-written fixtures readable; the fraction must fit
@@ -127,12 +42,6 @@ static int parse_decimal(Slice s, double *ret) {
         return 0;
 }
 
-static int add_u64(uint64_t *sum, uint64_t v) {
-        if (*sum > UINT64_MAX - v)
-                return -EINVAL;
-        *sum += v;
-        return 0;
-}
 
 /* "MAJ:MIN" as the kernel prints a dev_t ("%u:%u"): no leading zeros, so two
  * spellings of one device cannot slip past the duplicate check. */
@@ -154,75 +63,6 @@ static int check_device(Slice s) {
         return 0;
 }
 
-/* ---- duplicate detection ---- */
-
-/* Duplicate keys are found with a small hash set on the stack; the files have
- * tens of keys. Past KEY_SET_FILL_MAX distinct keys (only a crafted file, or
- * a cgroup that did I/O on hundreds of devices) it falls back to comparing
- * with every earlier line: slower, never wrong. */
-#define KEY_SET_SLOTS 256
-#define KEY_SET_FILL_MAX (KEY_SET_SLOTS * 3 / 4)
-
-/* How a format names its record: the key of "key value", the device of an
- * io.stat line, ... Only called on lines already accepted. */
-typedef Slice (*LineKeyFunc)(Slice line);
-
-typedef struct KeySet {
-        Slice slot[KEY_SET_SLOTS];
-        size_t n;
-        bool overflowed;
-        const char *begin; /* the text, for the fallback */
-        LineKeyFunc line_key;
-} KeySet;
-
-static void key_set_init(KeySet *s, const char *text, LineKeyFunc line_key) {
-        s->n = 0;
-        s->overflowed = false;
-        s->begin = text;
-        s->line_key = line_key;
-        for (size_t i = 0; i < KEY_SET_SLOTS; i++)
-                s->slot[i] = (Slice) {};
-}
-
-static uint32_t hash_slice(Slice k) {
-        uint32_t h = 2166136261u; /* FNV-1a */
-
-        for (size_t i = 0; i < k.n; i++)
-                h = (h ^ (unsigned char) k.p[i]) * 16777619u;
-        return h;
-}
-
-static bool key_set_rescan(const KeySet *s, const char *line_start, Slice key) {
-        LineIter it = line_iter(s->begin, (size_t) (line_start - s->begin));
-        Slice line;
-
-        while (line_next(&it, &line) > 0)
-                if (slice_eq(s->line_key(line), key))
-                        return true;
-        return false;
-}
-
-/* key is a part of the line starting at line_start. Returns 0, or -EINVAL
- * when an earlier line had the same key. */
-static int key_set_add(KeySet *s, const char *line_start, Slice key) {
-        size_t i;
-
-        if (s->overflowed)
-                return key_set_rescan(s, line_start, key) ? -EINVAL : 0;
-
-        for (i = hash_slice(key) % KEY_SET_SLOTS; s->slot[i].p; i = (i + 1) % KEY_SET_SLOTS)
-                if (slice_eq(s->slot[i], key))
-                        return -EINVAL;
-        if (s->n >= KEY_SET_FILL_MAX) {
-                /* The set no longer holds every key: from here on the earlier
-                 * lines are the record. */
-                s->overflowed = true;
-                return key_set_rescan(s, line_start, key) ? -EINVAL : 0;
-        }
-        s->slot[i] = key;
-        s->n++;
-        return 0;
-}
 
 /* ---- "key value" files: cpu.stat, memory.stat ---- */
 
@@ -348,20 +188,28 @@ int cpu_stat_v1_parse(const char *text, size_t len, CpuStat *ret) {
 }
 
 int memory_stat_get(const char *text, size_t len, const char *key, uint64_t *ret) {
-        const char *const keys[] = { key };
         uint64_t v = 0;
-        uint32_t seen;
+        uint32_t found;
         int r;
 
-        if (text_check(&text, len) < 0 || !key || !*key)
-                return -EINVAL;
-        r = parse_key_values(text, len, keys, 1, &v, &seen);
+        r = memory_stat_get_keys(text, len, &key, 1, &v, &found);
         if (r < 0)
                 return r;
-        if (!seen)
+        if (!found)
                 return -ENOENT;
         *ret = v;
         return 0;
+}
+
+int memory_stat_get_keys(const char *text, size_t len, const char *const *keys, size_t n_keys, uint64_t *values,
+                         uint32_t *ret_found) {
+        if (text_check(&text, len) < 0 || !keys || !values || !ret_found || n_keys == 0 ||
+            n_keys > MEMORY_STAT_KEYS_MAX)
+                return -EINVAL;
+        for (size_t i = 0; i < n_keys; i++)
+                if (!keys[i] || !*keys[i])
+                        return -EINVAL;
+        return parse_key_values(text, len, keys, n_keys, values, ret_found);
 }
 
 int single_u64_parse(const char *text, size_t len, uint64_t *ret) {

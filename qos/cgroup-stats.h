@@ -50,6 +50,16 @@ int single_u64_parse(const char *text, size_t len, uint64_t *ret);
  * "total_inactive_file" on v1). -ENOENT if absent. */
 int memory_stat_get(const char *text, size_t len, const char *key, uint64_t *ret);
 
+/* The most keys memory_stat_get_keys() takes: one bit each in *ret_found. */
+#define MEMORY_STAT_KEYS_MAX 32
+
+/* memory.stat: several keys in one pass over the text (one read serves the
+ * working set and the unreclaimable memory). values[i] is set for each key
+ * present, with bit i in *ret_found; the others are left alone. 0, or
+ * -EINVAL for a malformed file or bad arguments. */
+int memory_stat_get_keys(const char *text, size_t len, const char *const *keys, size_t n_keys, uint64_t *values,
+                         uint32_t *ret_found);
+
 /* v2 io.stat: "MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. ..." lines,
  * summed over devices. */
 int io_stat_v2_parse(const char *text, size_t len, IoStat *ret);

@@ -32,6 +32,9 @@ struct Sampler {
         const CgroupLayout *layout;
         unsigned period; /* ticks between two samples of one workload */
         NodePressureReader *pressure;
+        NodeStatsReader *node_stats; /* NULL: no node memory and CPU figures */
+        NodeCpuTimes prev_cpu;       /* /proc/stat at the last tick */
+        bool has_prev_cpu;
         Tracked *tracked; /* sorted by cgroup, for bsearch */
         size_t n_tracked;
         /* tracked[order[k]] is the k-th cgroup in registry order (each
@@ -99,8 +102,22 @@ Sampler *sampler_free(Sampler *s) {
         free(s->workload_tracked);
         sensor_attribution_free(s->attribution);
         node_pressure_reader_free(s->pressure);
+        node_stats_reader_free(s->node_stats);
         free(s);
         return NULL;
+}
+
+int sampler_open_node_stats(Sampler *s, const char *proc_dir) {
+        NodeStatsReader *r = NULL;
+        int k;
+
+        k = node_stats_reader_open(proc_dir, &r);
+        if (k < 0)
+                return k;
+        node_stats_reader_free(s->node_stats);
+        s->node_stats = r;
+        s->has_prev_cpu = false;
+        return 0;
 }
 
 /* Adds cgroup to the new array, reusing the old reader if there is one. */
@@ -377,6 +394,55 @@ static int distribute_sensor_deltas(Sampler *s, const PodRegistry *registry, Tic
         return 0;
 }
 
+/* The node's memory, and its CPU use since the last tick. A file that cannot
+ * be read leaves its figures out of this tick; -ENOMEM is returned. */
+static int sample_node(Sampler *s, NodeSnapshot *snap) {
+        NodeCpuTimes cpu;
+        double used;
+        int k;
+
+        k = node_stats_read_memory(s->node_stats, &snap->node_memory);
+        if (k == -ENOMEM)
+                return k;
+        snap->has_node_memory = k == 0;
+
+        k = node_stats_read_cpu(s->node_stats, &cpu);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0) {
+                s->has_prev_cpu = false; /* no delta across a gap */
+                return 0;
+        }
+        if (s->has_prev_cpu && node_cpu_utilisation(&s->prev_cpu, &cpu, &used)) {
+                snap->has_node_cpu = true;
+                snap->node_cpu_capacity_millicores = (double) cpu.n_cpus * 1000.0;
+                /* Busy per total CPU time, not per wall time: the kernel's
+                 * ticks and the tick's clock never quite agree, and the
+                 * ratio of two of its own counters cannot exceed 1. */
+                snap->node_cpu_used_millicores = used * snap->node_cpu_capacity_millicores;
+        }
+        s->prev_cpu = cpu;
+        s->has_prev_cpu = true;
+        return 0;
+}
+
+/* Adds a workload's usage to its class: sums, and the highest PSI stall
+ * ratios (the class is as stalled as its worst workload). */
+static void class_totals_add(ClassTotals *c, const ResourceUsage *u) {
+        c->n_workloads++;
+        c->cpu_millicores += u->cpu_millicores;
+        c->memory_working_set_bytes += u->memory_working_set_bytes;
+        c->memory_unreclaimable_bytes += u->memory_unreclaimable_bytes;
+        c->io_bytes_per_sec += u->io_read_bytes_per_sec + u->io_write_bytes_per_sec;
+        /* Without rates the ratios are not measured yet, not zero. */
+        if (u->has_psi && u->has_rates) {
+                c->has_psi = true;
+                c->cpu_psi_some_ratio = MAX(c->cpu_psi_some_ratio, u->cpu_psi_some_ratio);
+                c->memory_psi_some_ratio = MAX(c->memory_psi_some_ratio, u->memory_psi_some_ratio);
+                c->io_psi_some_ratio = MAX(c->io_psi_some_ratio, u->io_psi_some_ratio);
+        }
+}
+
 void sampler_set_sensors(Sampler *s, Sensors *sensors) {
         s->sensors = sensors;
         s->synced = false; /* build the attribution at the next sample */
@@ -444,6 +510,13 @@ int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint6
         if (s->pressure)
                 snap->has_node_psi = node_pressure_reader_sample(s->pressure, &snap->node_cpu_psi,
                                                                  &snap->node_memory_psi, &snap->node_io_psi) == 0;
+        if (s->node_stats) {
+                r = sample_node(s, snap);
+                if (r < 0) {
+                        node_snapshot_unref(snap);
+                        return r;
+                }
+        }
 
         for (size_t i = 0, k = 0; i < pod_registry_count(registry); i++) {
                 const Workload *w = pod_registry_get(registry, i);
@@ -488,13 +561,8 @@ int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint6
                 }
                 snap->n_containers += ws->n_containers;
 
-                if (w->qos_class >= 0 && w->qos_class < _QOS_CLASS_MAX) {
-                        ClassTotals *c = &snap->classes[w->qos_class];
-
-                        c->n_workloads++;
-                        c->cpu_millicores += ws->usage.cpu_millicores;
-                        c->memory_working_set_bytes += ws->usage.memory_working_set_bytes;
-                }
+                if (w->qos_class >= 0 && w->qos_class < _QOS_CLASS_MAX)
+                        class_totals_add(&snap->classes[w->qos_class], &ws->usage);
         }
 
         *ret = snap;

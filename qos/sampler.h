@@ -22,9 +22,17 @@ typedef struct Sampler Sampler;
 int sampler_new(const CgroupLayout *layout, const char *pressure_dir, unsigned period_ticks, Sampler **ret);
 Sampler *sampler_free(Sampler *s);
 
+/* Reads the node's memory and CPU time from proc_dir/meminfo and
+ * proc_dir/stat (normally "/proc") each tick from now on: two files, kept
+ * open. Returns 0, or -errno from node_stats_reader_open() (the snapshots
+ * then go without those figures). */
+int sampler_open_node_stats(Sampler *s, const char *proc_dir);
+
 /* Samples this tick's share of what the registry holds at time now_usec
- * (monotonic), the kubelet's QoS-level cgroups and the node's pressure. Cgroups that vanished since the
- * registry last looked are left out of the snapshot quietly. Returns 0 and a snapshot with one reference, or -ENOMEM. */
+ * (monotonic), the kubelet's QoS-level cgroups, the node's pressure, memory
+ * and CPU. Cgroups that vanished since the registry last looked are left out
+ * of the snapshot quietly. Returns 0 and a snapshot with one reference, or
+ * -ENOMEM. */
 int sampler_sample(Sampler *s, const PodRegistry *registry, uint64_t tick, uint64_t now_usec,
                    NodeSnapshot **ret);
 

@@ -36,6 +36,18 @@ static bool delta(uint64_t prev, uint64_t cur, uint64_t *ret) {
         return true;
 }
 
+/* Stall time per wall time between two PSI totals, 0..1. The kernel counts
+ * stalls per CPU and folds them, so a delta may slightly exceed the wall
+ * time that passed between two reads: clamped. */
+static bool psi_ratio(uint64_t prev_usec, uint64_t cur_usec, uint64_t dt_usec, double *ret) {
+        uint64_t d;
+
+        if (!delta(prev_usec, cur_usec, &d))
+                return false;
+        *ret = d >= dt_usec ? 1.0 : (double) d / (double) dt_usec;
+        return true;
+}
+
 void resource_usage_from_samples(const CgroupSample *prev, const CgroupSample *cur, uint64_t dt_usec,
                                  ResourceUsage *ret) {
         ResourceUsage u = {
@@ -45,6 +57,7 @@ void resource_usage_from_samples(const CgroupSample *prev, const CgroupSample *c
                 .has_psi = cur->has_psi,
                 .memory_usage_bytes = cur->memory_usage_bytes,
                 .memory_working_set_bytes = cur->memory_working_set_bytes,
+                .memory_unreclaimable_bytes = cur->memory_unreclaimable_bytes,
                 .cpu = cur->cpu,
                 .io = cur->io,
                 .cpu_psi = cur->cpu_psi,
@@ -76,11 +89,25 @@ void resource_usage_from_samples(const CgroupSample *prev, const CgroupSample *c
                         u.io_write_ops_per_sec = (double) wo / seconds;
                 }
         }
+        if (ok && cur->has_psi && prev->has_psi) {
+                ok = psi_ratio(prev->cpu_psi.some.total_usec, cur->cpu_psi.some.total_usec, dt_usec,
+                               &u.cpu_psi_some_ratio) &&
+                     psi_ratio(prev->memory_psi.some.total_usec, cur->memory_psi.some.total_usec, dt_usec,
+                               &u.memory_psi_some_ratio) &&
+                     psi_ratio(prev->io_psi.some.total_usec, cur->io_psi.some.total_usec, dt_usec,
+                               &u.io_psi_some_ratio);
+                /* A cgroup's memory.pressure always has "full"; only the
+                 * node's cpu file may lack it. */
+                if (ok && cur->memory_psi.has_full && prev->memory_psi.has_full)
+                        ok = psi_ratio(prev->memory_psi.full.total_usec, cur->memory_psi.full.total_usec, dt_usec,
+                                       &u.memory_psi_full_ratio);
+        }
         u.has_rates = ok;
         if (!ok) {
                 u.cpu_millicores = u.cpu_throttled_ratio = 0;
                 u.io_read_bytes_per_sec = u.io_write_bytes_per_sec = 0;
                 u.io_read_ops_per_sec = u.io_write_ops_per_sec = 0;
+                u.cpu_psi_some_ratio = u.memory_psi_some_ratio = u.memory_psi_full_ratio = u.io_psi_some_ratio = 0;
         }
         *ret = u;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Benchmark: the CPU time of one sample tick (registry refresh + reading
- * every pod's and container's statistics + building the snapshot) on the
- * real kernel, for a throwaway kubepods hierarchy of many containers, and the
- * process's memory. Run as root: tests/bench/sample-tick.sh. */
+ * every pod's and container's statistics and the node's memory and CPU +
+ * building the snapshot) on the real kernel, for a throwaway kubepods
+ * hierarchy of many containers, and the process's memory. Run as root:
+ * tests/bench/sample-tick.sh. */
 
 #include <getopt.h>
 #include <limits.h>
@@ -78,6 +79,10 @@ static double measure(PodRegistry *registry, unsigned period, Sensors *sensors, 
         NodeSnapshot *s = NULL;
 
         if (sampler_new(&layout, "/proc/pressure", period, &sampler) < 0)
+                return -1;
+        /* The node's /proc/meminfo and /proc/stat, read each tick as the
+         * agent does. */
+        if (sampler_open_node_stats(sampler, "/proc") < 0)
                 return -1;
         sampler_set_sensors(sampler, sensors);
         t0 = cpu_msec();

@@ -208,6 +208,7 @@ static void test_end_to_end(void **state) {
         assert_int_equal(pod_registry_driver(registry), CGROUP_DRIVER_SYSTEMD);
         assert_int_equal(pod_registry_count(registry), 2);
         assert_int_equal(sampler_new(&layout, "/proc/pressure", 1, &sampler), 0);
+        assert_int_equal(sampler_open_node_stats(sampler, "/proc"), 0);
         assert_int_equal(sensors_open(&(SensorsOptions) { .mode = layout.mode }, &sensors), 0);
         assert_true(sensors_up(sensors, SENSOR_RUNQUEUE));
         sampler_set_sensors(sampler, sensors);
@@ -241,6 +242,17 @@ static void test_end_to_end(void **state) {
         assert_true(s->kube_tiers[KUBE_TIER_BURSTABLE].cpu_millicores < 100);
         assert_int_equal(pod(s, POD2)->qos_class, QOS_CLASS_SHARED_CORES);
         assert_true(s->has_node_psi);
+        /* The busy container's anonymous memory, in its class's total; the
+         * node's memory and CPU from /proc, its spinning among the busy. */
+        assert_true(c->usage.memory_unreclaimable_bytes >= (60u << 20));
+        assert_true(s->classes[QOS_CLASS_RECLAIMED_CORES].memory_unreclaimable_bytes >= (60u << 20));
+        assert_true(s->has_node_memory && s->node_memory.total_bytes > s->node_memory.available_bytes);
+        assert_true(s->has_node_cpu);
+        assert_float_equal(s->node_cpu_capacity_millicores, 1000.0 * (double) sysconf(_SC_NPROCESSORS_ONLN), 0);
+        print_message("node: %.0f of %.0f millicores used\n", s->node_cpu_used_millicores,
+                      s->node_cpu_capacity_millicores);
+        assert_true(s->node_cpu_used_millicores > 300 &&
+                    s->node_cpu_used_millicores <= s->node_cpu_capacity_millicores);
         node_snapshot_unref(s);
 
         /* Writes land and read back; the quota holds the container down. */

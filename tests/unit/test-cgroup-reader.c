@@ -121,7 +121,7 @@ static void test_v2(void **state) {
                                                 "nr_bursts 0\nburst_usec 0\n");
         write_file("v2/kubepods/pod1/memory.current", "104857600\n");
         write_file("v2/kubepods/pod1/memory.stat", "anon 53248000\nfile 41943040\ninactive_file 31457280\n"
-                                                   "active_file 10485760\n");
+                                                   "active_file 10485760\nunevictable 4096\n");
         write_file("v2/kubepods/pod1/io.stat", "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0\n"
                                                "253:0 rbytes=10 wbytes=20 rios=30 wios=40 dbytes=0 dios=0\n");
         write_pressure("v2/kubepods/pod1");
@@ -134,6 +134,7 @@ static void test_v2(void **state) {
         assert_true(s.cpu.nr_periods == 120 && s.cpu.nr_throttled == 7 && s.cpu.throttled_usec == 53210);
         assert_true(s.memory_usage_bytes == 104857600);
         assert_true(s.memory_working_set_bytes == 104857600 - 31457280);
+        assert_true(s.memory_unreclaimable_bytes == 53248000 + 4096);
         assert_true(s.io.read_bytes == 11 && s.io.write_bytes == 22 && s.io.read_ops == 33 &&
                     s.io.write_ops == 44);
         check_pressure(&s);
@@ -141,10 +142,11 @@ static void test_v2(void **state) {
         /* The same fds see new contents. */
         write_file("v2/kubepods/pod1/cpu.stat", "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\n");
         /* cache larger than usage (the files are read at different instants) */
-        write_file("v2/kubepods/pod1/memory.stat", "anon 1\ninactive_file 204857600\n");
+        write_file("v2/kubepods/pod1/memory.stat", "anon 1\ninactive_file 204857600\nunevictable 0\n");
         assert_int_equal(cgroup_reader_sample(r, &s), 0);
         assert_true(s.cpu.usage_usec == 3000000 && s.cpu.nr_throttled == 0);
         assert_true(s.memory_working_set_bytes == 0);
+        assert_true(s.memory_unreclaimable_bytes == 1);
 
         /* A file larger than the first buffer is read whole, not cut. */
         {
@@ -154,19 +156,27 @@ static void test_v2(void **state) {
                 assert_non_null(big);
                 for (int i = 0; len < 20000; i++)
                         len += (size_t) snprintf(big + len, size - len, "padding_key_%d %d\n", i, i);
-                snprintf(big + len, size - len, "inactive_file 4857600\n");
+                snprintf(big + len, size - len, "inactive_file 4857600\nanon 9\nunevictable 0\n");
                 write_file("v2/kubepods/pod1/memory.stat", big);
                 assert_int_equal(cgroup_reader_sample(r, &s), 0);
                 assert_true(s.memory_working_set_bytes == 100000000);
+                assert_true(s.memory_unreclaimable_bytes == 9);
         }
 
         /* Malformed: refused, not guessed. */
         write_file("v2/kubepods/pod1/memory.current", "12x\n");
         assert_int_equal(cgroup_reader_sample(r, &s), -EINVAL);
         write_file("v2/kubepods/pod1/memory.current", "104857600\n");
-        write_file("v2/kubepods/pod1/memory.stat", "anon 1\n"); /* no inactive_file */
+        write_file("v2/kubepods/pod1/memory.stat", "anon 1\nunevictable 0\n"); /* no inactive_file */
         assert_int_equal(cgroup_reader_sample(r, &s), -EINVAL);
-        write_file("v2/kubepods/pod1/memory.stat", "inactive_file 1\n");
+        write_file("v2/kubepods/pod1/memory.stat", "anon 1\ninactive_file 1\n"); /* no unevictable */
+        assert_int_equal(cgroup_reader_sample(r, &s), -EINVAL);
+        write_file("v2/kubepods/pod1/memory.stat", "unevictable 1\ninactive_file 1\n"); /* no anon */
+        assert_int_equal(cgroup_reader_sample(r, &s), -EINVAL);
+        write_file("v2/kubepods/pod1/memory.stat", "anon 18446744073709551615\nunevictable 1\ninactive_file 1\n");
+        assert_int_equal(cgroup_reader_sample(r, &s), -EINVAL); /* the sum overflows */
+        write_file("v2/kubepods/pod1/memory.stat", "anon 1\nunevictable 0\ninactive_file 1\n");
+        assert_int_equal(cgroup_reader_sample(r, &s), 0);
         write_file("v2/kubepods/pod1/io.pressure", "some avg10=0.00\n");
         assert_int_equal(cgroup_reader_sample(r, &s), -EINVAL);
         write_pressure("v2/kubepods/pod1");
@@ -220,8 +230,9 @@ static void write_v1_cgroup(const char *cpu, const char *cpuacct, const char *me
         snprintf(rel, sizeof(rel), "%s/%s/memory.usage_in_bytes", memory, cgroup);
         write_file(rel, "300000000\n");
         snprintf(rel, sizeof(rel), "%s/%s/memory.stat", memory, cgroup);
-        write_file(rel, "cache 100\nrss 200\ninactive_file 7\ntotal_cache 150000000\ntotal_rss 150000000\n"
-                        "total_inactive_file 100000000\ntotal_active_file 50000000\n");
+        write_file(rel, "cache 100\nrss 200\ninactive_file 7\nunevictable 3\ntotal_cache 150000000\n"
+                        "total_rss 150000000\ntotal_inactive_file 100000000\ntotal_active_file 50000000\n"
+                        "total_unevictable 1000\n");
         snprintf(rel, sizeof(rel), "%s/%s/blkio.throttle.io_service_bytes_recursive", blkio, cgroup);
         write_file(rel, "254:0 Read 1048576\n254:0 Write 2097152\n254:0 Sync 3145728\n254:0 Async 0\n"
                         "254:0 Discard 0\n254:0 Total 3145728\nTotal 3145728\n");
@@ -242,6 +253,7 @@ static void check_v1_values(const CgroupSample *s) {
         assert_true(s->cpu.nr_periods == 40 && s->cpu.nr_throttled == 4 && s->cpu.throttled_usec == 2000);
         assert_true(s->memory_usage_bytes == 300000000);
         assert_true(s->memory_working_set_bytes == 200000000); /* total_inactive_file, not inactive_file */
+        assert_true(s->memory_unreclaimable_bytes == 150001000); /* total_rss + total_unevictable */
         assert_true(s->io.read_bytes == 1048576 && s->io.write_bytes == 2097152);
         assert_true(s->io.read_ops == 16 && s->io.write_ops == 32);
 }
@@ -470,6 +482,9 @@ static void test_real_kernel(void **state) {
         assert_true(s2.cpu.usage_usec > s1.cpu.usage_usec + 10000);
         assert_true(s2.memory_usage_bytes >= CHILD_MEMORY_BYTES);
         assert_true(s2.memory_working_set_bytes >= CHILD_MEMORY_BYTES);
+        /* private anonymous pages: rss (v1) or anon (v2), never cache */
+        assert_true(s2.memory_unreclaimable_bytes >= CHILD_MEMORY_BYTES);
+        assert_true(s2.memory_unreclaimable_bytes <= s2.memory_usage_bytes);
         assert_true(s2.has_psi == (cgroup_layout_pressure_mount(&real.layout) != NULL));
 
         /* In the v1 hierarchies only: no pressure, the rest there. */

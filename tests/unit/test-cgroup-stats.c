@@ -368,6 +368,57 @@ static void test_memory_stat_many_keys(void **state) {
         assert_int_equal(memory_stat_get(text, len, "key_999", &v), -EINVAL);
 }
 
+/* Several keys in one pass: each found one sets its value and its bit, the
+ * others stay as they were; the file's damage refuses all of them. */
+static void test_memory_stat_keys(void **state) {
+        static const char *const v2_keys[] = { "inactive_file", "anon", "unevictable" };
+        static const char *const v1_keys[] = { "total_inactive_file", "total_rss", "total_unevictable" };
+        static const struct {
+                const char *text;
+                const char *const *keys;
+                int ret;
+                uint32_t found;
+                uint64_t values[3];
+        } cases[] = {
+                { memory_stat_v2, v2_keys, 0, 0x7, { 81580032, 53248000, 0 } },
+                { memory_stat_v1_real, v1_keys, 0, 0x7, { 88215552, 50323456, 14188544 } },
+                /* v1 keys in a v2 file: none found, nothing written */
+                { memory_stat_v2, v1_keys, 0, 0, { 7, 7, 7 } },
+                { "anon 5\nunevictable 6\n", v2_keys, 0, 0x6, { 7, 5, 6 } },
+                { "", v2_keys, 0, 0, { 7, 7, 7 } },
+                { "anon 5\nanon 5\n", v2_keys, -EINVAL, 0, {} },
+                { "anon 5\nunevictable 18446744073709551616\n", v2_keys, -EINVAL, 0, {} },
+                { "anon 5\nunevictable\n", v2_keys, -EINVAL, 0, {} },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size_t len = strlen(cases[i].text);
+                _cleanup_free_ char *text = exact_copy(cases[i].text, len);
+                uint64_t v[3] = { 7, 7, 7 };
+                uint32_t found = 0;
+
+                print_message("memory.stat keys #%zu\n", i);
+                assert_int_equal(memory_stat_get_keys(text, len, cases[i].keys, 3, v, &found), cases[i].ret);
+                if (cases[i].ret < 0)
+                        continue;
+                assert_int_equal(found, cases[i].found);
+                for (size_t k = 0; k < 3; k++)
+                        assert_true(v[k] == cases[i].values[k]);
+        }
+        /* bad arguments */
+        {
+                const char *const too_many[MEMORY_STAT_KEYS_MAX + 1] = {};
+                const char *const empty[] = { "anon", "" };
+                uint64_t v[MEMORY_STAT_KEYS_MAX + 1];
+                uint32_t found;
+
+                assert_int_equal(memory_stat_get_keys("a 1\n", 4, too_many, ELEMENTSOF(too_many), v, &found), -EINVAL);
+                assert_int_equal(memory_stat_get_keys("a 1\n", 4, empty, ELEMENTSOF(empty), v, &found), -EINVAL);
+                assert_int_equal(memory_stat_get_keys("a 1\n", 4, v2_keys, 0, v, &found), -EINVAL);
+                assert_int_equal(memory_stat_get_keys(NULL, 4, v2_keys, 3, v, &found), -EINVAL);
+        }
+}
+
 /* ---- io.stat (v2) ---- */
 
 static void test_io_stat_v2(void **state) {
@@ -534,6 +585,7 @@ int main(void) {
                 cmocka_unit_test(test_single_u64),
                 cmocka_unit_test(test_memory_stat),
                 cmocka_unit_test(test_memory_stat_many_keys),
+                cmocka_unit_test(test_memory_stat_keys),
                 cmocka_unit_test(test_io_stat_v2),
                 cmocka_unit_test(test_io_stat_many_devices),
                 cmocka_unit_test(test_blkio_v1),
