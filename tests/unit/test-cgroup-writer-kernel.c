@@ -44,13 +44,10 @@ static const char *kernel_path(const Kernel *k, CgroupController c, const char *
 
 /* The kernel's value, without the trailing newline. */
 static const char *kernel_read(const Kernel *k, CgroupController c, const char *cgroup, const char *file) {
-        const char *s = test_read_file(kernel_path(k, c, cgroup, file));
-        static char buf[4096];
+        const char *s = test_read_value(kernel_path(k, c, cgroup, file));
 
         assert_non_null(s);
-        (void) snprintf(buf, sizeof(buf), "%s", s);
-        buf[strcspn(buf, "\n")] = 0;
-        return buf;
+        return s;
 }
 
 static int kernel_teardown(void **state) {
