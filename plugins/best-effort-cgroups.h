@@ -3,9 +3,12 @@
 
 /* Where the best-effort budgets go, derived from a snapshot:
  *   groups   the cgroups that hold a share of each budget: the kubelet's
- *            besteffort tier cgroup (kubepods/besteffort) when it exists,
- *            plus every reclaimed_cores workload that does not lie below
- *            it (a Burstable pod annotated reclaimed_cores, a batch.slice
+ *            besteffort tier cgroup (kubepods/besteffort) when it exists
+ *            (the sampler read it, or a workload lies in it) and holds no
+ *            workload of another class (a BestEffort pod annotated
+ *            shared_cores: a limit on the tier would throttle it), plus
+ *            every reclaimed_cores workload that does not lie below it (a
+ *            Burstable pod annotated reclaimed_cores, a batch.slice
  *            matched by a rule). A budget is split evenly between them.
  *   members  every reclaimed_cores workload cgroup and its containers: they
  *            get the minimum CPU weight, cpu.idle and the reclaimed cpuset.

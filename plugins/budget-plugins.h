@@ -29,21 +29,30 @@ typedef struct PluginApplyCounts {
  * else the minimum weight (v1 cpu.shares=2). reclaimed_pool (a cpu list;
  * NULL: leave the cpusets alone) is written to the groups' and members'
  * cpuset.cpus in an order the v1 cpuset rules accept (a parent grows before
- * its children, children shrink before their parent). */
+ * its children, children shrink before their parent): top-down, and the
+ * parents the kernel refuses (-EBUSY: shrinking) again bottom-up. A pool
+ * that gains and loses CPUs at once has no such order on v1: pass the
+ * union of the old and the new pool first. */
 int cpu_plugin_apply(CgroupWriter *w, const BestEffortCgroups *be, int64_t budget_millicores,
                      const char *reclaimed_pool, PluginApplyCounts *counts);
 
-/* Memory: each group gets budget / n_groups bytes as memory.high and
- * memory.max = high + high/8 on v2 (reclaim throttles before the OOM
- * killer acts), memory.limit_in_bytes on v1; never below that group's
- * floor (floors[i]: its unreclaimable bytes; NULL: none): writing a limit
- * under what reclaim can free would OOM-kill at random inside best-effort,
- * the eviction manager chooses instead. budget < 0 removes the limits. */
+/* Memory: each group gets high = budget / n_groups bytes, never below that
+ * group's floor (floors[i]: its unreclaimable bytes; NULL: none): writing a
+ * limit under what reclaim can free would OOM-kill at random inside
+ * best-effort, the eviction manager chooses instead. v2: memory.high =
+ * high, memory.max = high + high/8 (reclaim throttles before the OOM killer
+ * acts); v1, through the writer: memory.soft_limit_in_bytes = high,
+ * memory.limit_in_bytes = high + high/8. budget < 0 removes the limits. */
 int memory_plugin_apply(CgroupWriter *w, const BestEffortCgroups *be, int64_t budget_bytes, const uint64_t *floors,
                         PluginApplyCounts *counts);
 
-/* IO: each group gets budget / n_groups bytes per second, read and write
- * each, on every device (v2 io.max, v1 blkio.throttle.*_bps_device);
- * budget < 0 removes the limits. */
+/* The lowest IO rate a group is throttled to. 0 would mean "no limit" to
+ * the writer, and a trickle would stall the journal and writeback that
+ * latency-sensitive pods wait on too. */
+#define IO_PLUGIN_MIN_BYTES_PER_SEC (1024 * 1024)
+
+/* IO: each group gets budget / n_groups bytes per second (at least
+ * IO_PLUGIN_MIN_BYTES_PER_SEC), read and write each, on every device (v2
+ * io.max, v1 blkio.throttle.*_bps_device); budget < 0 removes the limits. */
 int io_plugin_apply(CgroupWriter *w, const BestEffortCgroups *be, const BlockDevice *devices, size_t n_devices,
                     int64_t budget_bytes_per_sec, PluginApplyCounts *counts);

@@ -5,21 +5,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "agent/log.h"
 #include "agent/macro.h"
-
-/* openat2() with RESOLVE_BENEATH fails with EAGAIN when a rename or mount
- * elsewhere raced with the lookup, because containment can then no longer be
- * proven. The race is rare and the lookup cheap, so it is retried; the bound
- * keeps a host that renames in a loop from making the agent spin. */
-#define OPENAT2_RETRIES 8
+#include "cgroup-open.h"
 
 /* The widest formatted value: io.max with a device and four u64. */
 #define KNOB_VALUE_MAX 160
@@ -139,29 +132,15 @@ static int account(CgroupWriter *w, int r) {
         return r;
 }
 
-/* Opens path below dirfd and never anywhere else: no "..", no symlink (in or
- * out: the cgroup filesystems have none, so any symlink is a plant), no
- * magic link, no mount crossing (a bind mount could lead anywhere). */
+/* Opens path below dirfd (cgroup-open.h); an escape is refused as such. */
 static int open_beneath(CgroupWriter *w, int dirfd, const char *path, uint64_t flags) {
-        struct open_how how = {
-                .flags = flags,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
+        int fd = cgroup_open_beneath(dirfd, path, flags);
 
-        for (int i = 0; i < OPENAT2_RETRIES; i++) {
-                long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-
-                if (fd >= 0)
-                        return (int) fd;
-                if (errno == EAGAIN)
-                        continue;
-                /* ELOOP: a symlink on the way; EXDEV: an escape or a mount
-                 * crossing. Both mean the path leads outside what we manage. */
-                if (w && (errno == ELOOP || errno == EXDEV))
-                        return refuse(w, errno, path, "symlink or mount crossing on the way");
-                return negative_errno();
-        }
-        return -EAGAIN;
+        /* ELOOP: a symlink on the way; EXDEV: an escape or a mount
+         * crossing. Both mean the path leads outside what we manage. */
+        if (w && (fd == -ELOOP || fd == -EXDEV))
+                return refuse(w, -fd, path, "symlink or mount crossing on the way");
+        return fd;
 }
 
 static int remembered_compare(unsigned hierarchy, const char *key, const Remembered *r) {

@@ -3,9 +3,13 @@
 
 /* Kills every process of a cgroup (the eviction manager's last resort).
  * v2 (or a unified hierarchy holding the cgroup): writes "1" to
- * cgroup.kill. v1: freezes the cgroup (freezer.state FROZEN) so nothing
- * forks away, sends SIGKILL to every pid in cgroup.procs (recursively,
- * children first), thaws it. The path is checked against the managed
+ * cgroup.kill. v1, and hybrid where the unified tree lacks the cgroup or
+ * cgroup.kill (kernels < 5.14): freezes the cgroup in the v1 freezer
+ * hierarchy (freezer.state FROZEN, waited for up to 2 s) so nothing forks
+ * away, sends SIGKILL to every pid in cgroup.procs (recursively, children
+ * first), thaws it; if freezing did not complete (a task in
+ * uninterruptible sleep), a second pass after the thaw kills what forked
+ * meanwhile. Returns without waiting for the processes to die. The path is checked against the managed
  * roots and opened confined (openat2 RESOLVE_BENEATH|NO_SYMLINKS) like
  * cgroup-writer. */
 

@@ -138,6 +138,8 @@ static int parse_line(char *line, const char *mount_root, CgroupLayout *l) {
                         if (r < 0)
                                 return r;
                 }
+        if (option_listed(tail[2], "freezer"))
+                return set_mount(&l->freezer_mount, fields[4]);
         return 0;
 }
 
@@ -241,6 +243,7 @@ void cgroup_layout_done(CgroupLayout *l) {
         for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
                 free(l->controller_mount[c]);
         free(l->unified_mount);
+        free(l->freezer_mount);
         *l = (CgroupLayout) {};
 }
 

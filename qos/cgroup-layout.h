@@ -33,6 +33,10 @@ typedef struct CgroupLayout {
         char *controller_mount[_CGROUP_CONTROLLER_MAX];
         /* The cgroup2 mount (v2: everything; hybrid: pressure files only). */
         char *unified_mount;
+        /* The v1 freezer hierarchy: how a v1 cgroup's processes are stopped
+         * before they are killed (plugins/evict.h). NULL on v2 or when it
+         * is not mounted. */
+        char *freezer_mount;
 } CgroupLayout;
 
 /* "v1", "v2", "hybrid". */

@@ -16,16 +16,20 @@
 #include "test-fs.h"
 
 /* Each hierarchy of the layout once, as flags select: the controllers'
- * mounts, then the unified one. Returns how many. */
+ * mounts, then the unified one, then the freezer. Returns how many. */
 static size_t layout_hierarchies(const CgroupLayout *l, CgroupTestTreeFlags flags,
-                                 const char *ret[static _CGROUP_CONTROLLER_MAX + 1]) {
+                                 const char *ret[static CGROUP_TEST_TREE_MOUNTS_MAX]) {
         size_t n = 0;
 
-        for (int c = 0; c <= _CGROUP_CONTROLLER_MAX; c++) {
-                const char *m = c < _CGROUP_CONTROLLER_MAX ? l->controller_mount[c] : l->unified_mount;
+        for (int c = 0; c < CGROUP_TEST_TREE_MOUNTS_MAX; c++) {
+                const char *m = c < _CGROUP_CONTROLLER_MAX ? l->controller_mount[c]
+                                : c == _CGROUP_CONTROLLER_MAX ? l->unified_mount
+                                                              : l->freezer_mount;
                 bool dup = false;
 
                 if (!m)
+                        continue;
+                if (c == _CGROUP_CONTROLLER_MAX + 1 && !(flags & CGROUP_TEST_TREE_FREEZER))
                         continue;
                 if (c == CGROUP_CONTROLLER_CPUSET && l->mode != CGROUP_MODE_V2 && !(flags & CGROUP_TEST_TREE_CPUSET))
                         continue;
@@ -92,8 +96,8 @@ static bool process_alive(pid_t pid) {
 }
 
 int cgroup_test_sweep(const CgroupLayout *layout) {
-        const char *mounts[_CGROUP_CONTROLLER_MAX + 1];
-        size_t n = layout_hierarchies(layout, CGROUP_TEST_TREE_CPUSET, mounts);
+        const char *mounts[CGROUP_TEST_TREE_MOUNTS_MAX];
+        size_t n = layout_hierarchies(layout, CGROUP_TEST_TREE_CPUSET | CGROUP_TEST_TREE_FREEZER, mounts);
         int removed = 0, r = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -133,7 +137,7 @@ static void cgroup_test_tree_undop(CgroupTestTree **t) {
 
 int cgroup_test_tree_new(const CgroupLayout *layout, const char *prefix, CgroupTestTreeFlags flags,
                          CgroupTestTree *ret) {
-        const char *mounts[_CGROUP_CONTROLLER_MAX + 1];
+        const char *mounts[CGROUP_TEST_TREE_MOUNTS_MAX];
         CgroupTestTree t = {};
         _cleanup_(cgroup_test_tree_undop) CgroupTestTree *undo = &t;
         size_t n;

@@ -27,11 +27,16 @@ typedef enum CgroupTestTreeFlags {
         /* Only hierarchies that hold controllers: not hybrid's
          * controller-less unified tree (on v2 it holds them all). */
         CGROUP_TEST_TREE_CONTROLLERS_ONLY = 1 << 1,
+        /* Also the v1 freezer hierarchy (eviction tests). */
+        CGROUP_TEST_TREE_FREEZER = 1 << 2,
 } CgroupTestTreeFlags;
+
+/* The controllers' hierarchies, the unified one, the freezer. */
+#define CGROUP_TEST_TREE_MOUNTS_MAX (_CGROUP_CONTROLLER_MAX + 2)
 
 typedef struct CgroupTestTree {
         char name[64];                             /* <prefix>-<pid>, relative to each hierarchy's root */
-        char *mounts[_CGROUP_CONTROLLER_MAX + 1]; /* each hierarchy once (copies: the layout may go first) */
+        char *mounts[CGROUP_TEST_TREE_MOUNTS_MAX]; /* each hierarchy once (copies: the layout may go first) */
         size_t n_mounts;
 } CgroupTestTree;
 

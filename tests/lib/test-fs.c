@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -29,6 +30,16 @@ const char *test_read_file(const char *path) {
         if (n < 0)
                 return NULL;
         buf[n] = 0;
+        return buf;
+}
+
+const char *test_read_value(const char *path) {
+        static char buf[4096];
+        const char *s = test_read_file(path);
+
+        if (!s)
+                return NULL;
+        (void) snprintf(buf, sizeof(buf), "%.*s", (int) strcspn(s, "\n"), s);
         return buf;
 }
 

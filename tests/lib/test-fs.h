@@ -8,6 +8,11 @@
  * by the next call; NULL if it cannot be read. */
 const char *test_read_file(const char *path);
 
+/* The first line of a small file without its newline (a cgroup knob's
+ * value), in its own static buffer, overwritten by the next call; NULL if
+ * it cannot be read. */
+const char *test_read_value(const char *path);
+
 /* rm -rf path, in C: a directory and everything below it, bottom-up,
  * without following symlinks or crossing into other mounts (-EXDEV); a file
  * or symlink is unlinked. On cgroupfs, where files cannot be unlinked and go

@@ -23,6 +23,7 @@ static const char hybrid[] =
         "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
         "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
         "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+        "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
         "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
         "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
         "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
@@ -48,6 +49,7 @@ static void test_hybrid(void **state) {
         assert_string_equal(l.controller_mount[CGROUP_CONTROLLER_MEMORY], "/sys/fs/cgroup/memory");
         assert_string_equal(l.controller_mount[CGROUP_CONTROLLER_BLKIO], "/sys/fs/cgroup/blkio");
         assert_string_equal(l.unified_mount, "/sys/fs/cgroup/unified");
+        assert_string_equal(l.freezer_mount, "/sys/fs/cgroup/freezer");
         assert_string_equal(cgroup_layout_pressure_mount(&l), "/sys/fs/cgroup/unified");
         assert_string_equal(cgroup_layout_primary_mount(&l), "/sys/fs/cgroup/cpu");
         cgroup_layout_done(&l);
@@ -62,6 +64,7 @@ static void test_v1(void **state) {
         assert_string_equal(l.controller_mount[CGROUP_CONTROLLER_CPUACCT], "/sys/fs/cgroup/cpu,cpuacct");
         assert_null(l.controller_mount[CGROUP_CONTROLLER_CPUSET]);
         assert_null(l.unified_mount);
+        assert_null(l.freezer_mount);
         assert_null(cgroup_layout_pressure_mount(&l));
         cgroup_layout_done(&l);
 }
@@ -85,6 +88,7 @@ static void test_v2(void **state) {
         assert_int_equal(l.mode, CGROUP_MODE_V2);
         for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
                 assert_string_equal(l.controller_mount[c], dir);
+        assert_null(l.freezer_mount);
         cgroup_layout_done(&l);
 
         /* Without the memory controller enabled at the root: refused, named. */

@@ -4,7 +4,6 @@
  * its own (tests/lib/cgroup-test-tree.h), removed afterwards. The exact
  * strings and files on every layout: test-cgroup-writer.c. */
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -22,6 +21,7 @@
 #include "plugins/cgroup-writer.h"
 #include "qos/cgroup-layout.h"
 #include "tests/lib/cgroup-test-tree.h"
+#include "tests/lib/test-block-device.h"
 #include "tests/lib/test-fs.h"
 
 static const IoLimits io_none = {};
@@ -44,13 +44,10 @@ static const char *kernel_path(const Kernel *k, CgroupController c, const char *
 
 /* The kernel's value, without the trailing newline. */
 static const char *kernel_read(const Kernel *k, CgroupController c, const char *cgroup, const char *file) {
-        const char *s = test_read_file(kernel_path(k, c, cgroup, file));
-        static char buf[4096];
+        const char *s = test_read_value(kernel_path(k, c, cgroup, file));
 
         assert_non_null(s);
-        (void) snprintf(buf, sizeof(buf), "%s", s);
-        buf[strcspn(buf, "\n")] = 0;
-        return buf;
+        return s;
 }
 
 static int kernel_teardown(void **state) {
@@ -194,45 +191,6 @@ static void test_kernel_cpuset(void **state) {
         assert_string_equal(kernel_read(k, cs, k->child, "cpuset.cpus"), "0");
 }
 
-/* A whole disk to throttle: prefers a real one (vda, sda, nvme) over loop,
- * ram and zram devices. Returns false if there is none. */
-static bool find_block_device(unsigned *ret_major, unsigned *ret_minor, char *name, size_t size) {
-        DIR *d = opendir("/sys/class/block");
-        bool found = false;
-        struct dirent *de;
-
-        if (!d)
-                return false;
-        while ((de = readdir(d))) {
-                char path[PATH_MAX];
-                const char *dev;
-                unsigned maj, min;
-                bool virtual_dev;
-
-                if (de->d_name[0] == '.')
-                        continue;
-                (void) snprintf(path, sizeof(path), "/sys/class/block/%s/partition", de->d_name);
-                if (access(path, F_OK) == 0)
-                        continue;
-                (void) snprintf(path, sizeof(path), "/sys/class/block/%s/dev", de->d_name);
-                dev = test_read_file(path);
-                if (!dev || sscanf(dev, "%u:%u", &maj, &min) != 2)
-                        continue;
-                virtual_dev = strncmp(de->d_name, "loop", 4) == 0 || strncmp(de->d_name, "ram", 3) == 0 ||
-                              strncmp(de->d_name, "zram", 4) == 0;
-                if (found && virtual_dev)
-                        continue;
-                *ret_major = maj;
-                *ret_minor = min;
-                (void) snprintf(name, size, "%s", de->d_name);
-                found = true;
-                if (!virtual_dev)
-                        break;
-        }
-        closedir(d);
-        return found;
-}
-
 static void test_kernel_io(void **state) {
         Kernel *k = *state;
         const CgroupController blk = CGROUP_CONTROLLER_BLKIO;
@@ -243,7 +201,7 @@ static void test_kernel_io(void **state) {
 
         if (!k->layout.controller_mount[blk])
                 skip();
-        if (!find_block_device(&maj, &min, name, sizeof(name))) {
+        if (!test_find_block_device(&maj, &min, name, sizeof(name))) {
                 print_message("no block device: io.max not checked\n");
                 skip();
         }
