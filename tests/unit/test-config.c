@@ -226,7 +226,7 @@ static void test_values_and_spellings(void **state) {
         assert_true(c->controllers[RESOURCE_CPU].kp == 2.5);
         assert_int_equal(c->controllers[RESOURCE_CPU].max, 8000);
         /* Untouched settings of a touched mapping keep their defaults. */
-        assert_true(c->controllers[RESOURCE_CPU].ki == 0.1);
+        assert_true(c->controllers[RESOURCE_CPU].ki == 0.2);
         assert_true(c->controllers[RESOURCE_MEMORY].enabled);
         assert_true(c->eviction_enabled);
         assert_false(c->eviction_dry_run);
