@@ -124,20 +124,21 @@ static int hook_context(RpcCall *call, PluginService *s, RuntimeHookContext *ret
         for (size_t i = 0; i < c->n_cgroup_extra_roots; i++)
                 roots[n++] = c->cgroup_extra_roots[i];
 
-        /* Until the controllers land, the best-effort budgets are the
-         * controllers' configured maxima (controllers.cpu.max in
-         * millicores, controllers.memory.max in bytes); 0 stands for the
-         * node's capacity, i.e. no quota and no limit (-1). */
+        /* The best-effort budgets in force now (control.c); without one
+         * (a controller off, or before the first tick) no quota and no
+         * limit (-1): the cgroup plugins own the limits then. */
+        double cpu_budget = -1, memory_budget = -1;
+        if (m->control) {
+                (void) control_budget(m->control, RESOURCE_CPU, &cpu_budget);
+                (void) control_budget(m->control, RESOURCE_MEMORY, &memory_budget);
+        }
         *ret = (RuntimeHookContext) {
                 .state = s->state,
                 .managed_roots = (char *const *) roots,
                 .n_managed_roots = n,
                 .cgroup_v2 = m->model && m->model->layout.mode == CGROUP_MODE_V2,
-                .reclaimed_cpu_millicores = c->controllers[RESOURCE_CPU].max > 0 ? c->controllers[RESOURCE_CPU].max
-                                                                                  : -1,
-                .reclaimed_memory_bytes = c->controllers[RESOURCE_MEMORY].max > 0
-                                                  ? c->controllers[RESOURCE_MEMORY].max
-                                                  : -1,
+                .reclaimed_cpu_millicores = cpu_budget >= 0 ? (int64_t) cpu_budget : -1,
+                .reclaimed_memory_bytes = memory_budget >= 0 ? (int64_t) memory_budget : -1,
         };
         return 0;
 }

@@ -93,10 +93,7 @@ static void publish(ManagerApi *api, Manager *m) {
                 log_oom();
                 return;
         }
-        /* The controllers' indicator, budget and PID terms
-         * (st->resources[i].has_*) are filled here once they land. */
-
-        for (int i = 0; i < _RESOURCE_MAX; i++) {
+        for (int i = 0; i < _RESOURCE_MAX && !m->control; i++) {
                 const ControllerConfig *c = &m->config->controllers[i];
 
                 st->resources[i] = (ApiResourceStatus) {
@@ -109,6 +106,9 @@ static void publish(ManagerApi *api, Manager *m) {
                         .budget_max = (double) c->max,
                 };
         }
+
+        if (m->control)
+                control_fill_api_state(m->control, m->config, st);
 
         if (m->model) {
                 const PodRegistry *reg = m->model->registry;
@@ -141,6 +141,18 @@ static void publish(ManagerApi *api, Manager *m) {
         }
 
         api_state_box_publish(&api->states, st);
+}
+
+char *manager_api_reclaimed_pool(Manager *m) {
+        CpuMask pool;
+        char *s = NULL;
+
+        if (!m->api || !m->api->plugin_service_ready || !m->api->plugin_service.state)
+                return NULL;
+        qrm_state_get_pool(m->api->plugin_service.state, QRM_POOL_RECLAIMED, &pool);
+        if (cpu_mask_is_empty(&pool) || cpu_list_format_alloc(&pool, &s) < 0)
+                return NULL;
+        return s;
 }
 
 void manager_api_publish(Manager *m) {

@@ -39,6 +39,11 @@ int manager_api_start(Manager *m);
  * through the API). Logs and keeps the old one on ENOMEM. */
 void manager_api_publish(Manager *m);
 
+/* The cpu list best-effort containers run on (QRM's reclaimed pool: the
+ * CPUs no container holds exclusively), malloc'd; NULL when the plugins
+ * are not serving or on ENOMEM. */
+char *manager_api_reclaimed_pool(Manager *m);
+
 /* Logs that changed api.* settings wait for a restart. */
 void manager_api_check_reload(Manager *m, const Config *new_config);
 

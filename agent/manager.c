@@ -36,13 +36,15 @@ static uint64_t now_usec(void) {
 #define PROC_DIR "/proc"
 
 static void notify_status(Manager *m) {
-        char summary[256] = "";
+        char summary[256] = "", budgets[160] = "";
 
         if (m->model)
                 node_model_summary(m->model, summary, sizeof(summary));
-        (void) sd_notifyf(false, "STATUS=Running: tick %llu every %llu ms; %s; %llu pressure wakeups; configuration %s, %llu reloads (%llu rejected)",
+        control_summary(m->control, budgets, sizeof(budgets));
+        (void) sd_notifyf(false, "STATUS=Running: tick %llu every %llu ms; %s; %s%s; %llu pressure wakeups; configuration %s, %llu reloads (%llu rejected)",
                           (unsigned long long) m->n_ticks,
-                          (unsigned long long) (m->config->tick_interval_usec / 1000), summary,
+                          (unsigned long long) (m->config->tick_interval_usec / 1000), summary, budgets,
+                          m->dry_run ? " (dry run)" : "",
                           (unsigned long long) m->n_pressure_wakeups,
                           m->config->n_sources > 0 ? m->config->sources[0] : "built-in defaults",
                           (unsigned long long) m->n_reloads, (unsigned long long) m->n_failed_reloads);
@@ -115,6 +117,11 @@ static void manager_tick(Manager *m, uint64_t now) {
         r = node_model_sample(m->model, m->n_ticks, now);
         if (r < 0)
                 log_warning_errno(r, "Sampling the cgroups failed, keeping the last snapshot: %m");
+        if (r >= 0 || m->model->snapshot) {
+                _cleanup_free_ char *pool = manager_api_reclaimed_pool(m);
+
+                control_tick(m->control, m->config, m->model, NULL, pool, m->dry_run, now);
+        }
         manager_api_publish(m);
         notify_status(m);
 }
@@ -256,6 +263,10 @@ int manager_new(const char *config_path, bool config_path_is_default, Config *co
         if (r < 0)
                 return r;
 
+        r = control_new(&m->control);
+        if (r < 0)
+                return r;
+
         m->config_path_is_default = config_path_is_default;
         *ret = TAKE_PTR(m);
         return 0;
@@ -269,6 +280,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->tick_source);
         pressure_triggers_free(m->triggers);
         sd_event_source_disable_unref(m->registry_source);
+        control_free(m->control);
         node_model_free(m->model);
         sd_event_unref(m->event);
         config_free(m->config);

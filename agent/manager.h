@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "control.h"
 #include "node-model.h"
 #include "pressure-triggers.h"
 
@@ -37,6 +38,9 @@ typedef struct Manager {
          * no cgroup setting (set through the admin API). */
         ManagerApi *api;
         bool dry_run;
+
+        /* decide and act (control.c) */
+        Control *control;
 } Manager;
 
 /* Takes ownership of config and lock_fd, also on failure. Returns 0 or -errno. */

@@ -38,8 +38,9 @@ HOOK = "/runtime.v1alpha1.RuntimeHookService/"
 HEALTH = "/grpc.health.v1.Health/"
 QOS = "katalyst.kubewharf.io/qos_level"
 KOORD = "koordinator.sh/qosClass"
-# controllers.cpu.max in the test's configuration: the best-effort CPU
-# budget the runtime hooks apply until the controllers land.
+# The best-effort CPU budget the runtime hooks apply: the test pins it
+# (controllers.cpu.min = max) so that the answer does not depend on the
+# node's pressure; the memory controller is off, so no memory limit.
 BE_MILLICORES = 1500
 
 class Client:
@@ -74,10 +75,10 @@ class Daemon:
             f.write("tick_interval_ms: 200\n"
                     "runtime_dir: %s\n"
                     "api: {admin_socket: %s, kubelet_plugin_dir: %s, state_dir: %s}\n"
-                    "controllers: {cpu: {max: %d}}\n"
+                    "controllers: {cpu: {min: %d, max: %d}, memory: {enabled: false}}\n"
                     "metrics: {enabled: false}\n"
                     "pressure_triggers: {enabled: false}\n"
-                    % (self.run, self.admin, self.plugin_dir, self.state_dir, BE_MILLICORES))
+                    % (self.run, self.admin, self.plugin_dir, self.state_dir, BE_MILLICORES, BE_MILLICORES))
         self.log_path = os.path.join(workdir, name + ".log")
         self.log_file = open(self.log_path, "w")
         env = {k: v for k, v in os.environ.items()
@@ -414,12 +415,12 @@ def test_hooks(d, exclusive):
     ok = code == grpc.StatusCode.OK and r.HasField("container_resources")
     res = r.container_resources if ok else None
     want_quota = BE_MILLICORES * 100000 // 1000
-    check("PreCreateContainerHook BE: cpu_shares 2, cpu_quota from controllers.cpu.max (%d), period 100 ms"
+    check("PreCreateContainerHook BE: cpu_shares 2, cpu_quota from the CPU budget (%d), period 100 ms"
           % want_quota, ok and res.cpu_shares == 2 and res.cpu_quota == want_quota and res.cpu_period == 100000,
           (code, details, r))
     check("... cpuset = the reclaimed pool (every non-exclusive CPU)",
           ok and cpu_list(res.cpuset_cpus) == online - exclusive, res)
-    check("... no memory limit (controllers.memory.max 0 = node capacity)", ok and res.memory_limit_in_bytes == 0,
+    check("... no memory limit (the memory controller is off)", ok and res.memory_limit_in_bytes == 0,
           res)
     if v2:
         check("... cgroup v2: unified cpu.idle 1", ok and res.unified.get("cpu.idle") == "1", res)
