@@ -253,6 +253,9 @@ int manager_new(const char *config_path, bool config_path_is_default, Config *co
         r = sd_event_new(&m->event);
         if (r < 0)
                 return r;
+        r = app_signals_new(&m->app_signals);
+        if (r < 0)
+                return r;
 
         m->config_path_is_default = config_path_is_default;
         *ret = TAKE_PTR(m);
@@ -264,6 +267,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         /* First: its calls in flight may still use the model and config. */
         m->api = manager_api_free(m->api);
+        app_signals_free(m->app_signals); /* after the API: its thread reports into it */
         sd_event_source_disable_unref(m->tick_source);
         pressure_triggers_free(m->triggers);
         sd_event_source_disable_unref(m->registry_source);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "node-model.h"
 #include "pressure-triggers.h"
+#include "qos/app-signals.h"
 
 typedef struct ManagerApi ManagerApi;
 
@@ -37,6 +38,10 @@ typedef struct Manager {
          * no cgroup setting (set through the admin API). */
         ManagerApi *api;
         bool dry_run;
+
+        /* Applications' own latency against their SLO (ReportAppLatency,
+         * from gRPC's thread; thread-safe), for the CPU controller. */
+        AppSignals *app_signals;
 } Manager;
 
 /* Takes ownership of config and lock_fd, also on failure. Returns 0 or -errno. */
