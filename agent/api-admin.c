@@ -191,7 +191,7 @@ static int get_status(RpcCall *call, const ProtobufCMessage *request, ProtobufCM
 
         if (a->server)
                 api_server_counters(a->server, &s->api->calls, &s->api->failed);
-        return 0;
+        return admin_status_app_signals(call, a, s);
 }
 
 static Nodeqos__V1__PressureLine *build_psi_line(RpcCall *call, const PsiLine *l) {
@@ -333,5 +333,7 @@ int admin_service_install(RpcMethodTable *t, AdminService *a) {
         r = rpc_method_table_set_handler(t, "/nodeqos.v1.Admin/GetStatus", RPC_THREAD_GRPC, get_status, a);
         if (r >= 0)
                 r = rpc_method_table_set_handler(t, "/nodeqos.v1.Admin/ListPods", RPC_THREAD_GRPC, list_pods, a);
+        if (r >= 0)
+                r = admin_signals_install(t, a);
         return r;
 }

@@ -179,9 +179,7 @@ static int set_dry_run(RpcCall *call, const ProtobufCMessage *request, ProtobufC
 /* The semantic RPCs: QRM allocation and hints (plugins/, per resource on
  * MANAGER_API_PLUGIN_CPU/MEMORY) and the runtime hooks (MANAGER_API_ADMIN),
  * all RPC_THREAD_LOOP (api-plugins.c); the endpoints that are NULL (no
- * kubelet plugin directory) are skipped. Still to come: ReportAppLatency
- * (RPC_THREAD_LOOP) and GetReclaimable (RPC_THREAD_GRPC, from the
- * ApiState), which answer UNIMPLEMENTED until they have a handler. */
+ * kubelet plugin directory) are skipped. */
 static int manager_api_install_semantics(ManagerApi *api, Manager *m) {
         int r;
 
@@ -295,6 +293,7 @@ int manager_api_start(Manager *m) {
                 .server = api->server,
                 .plugins = api->plugins,
                 .n_plugins = api->n_plugins,
+                .app_signals = m->app_signals,
         };
         r = admin_service_install(api_endpoint_methods(admin), &api->admin);
         if (r >= 0)

@@ -262,6 +262,9 @@ int manager_new(const char *config_path, bool config_path_is_default, Config *co
         r = sd_event_new(&m->event);
         if (r < 0)
                 return r;
+        r = app_signals_new(&m->app_signals);
+        if (r < 0)
+                return r;
 
         r = control_new(&m->control);
         if (r < 0)
@@ -277,6 +280,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         /* First: its calls in flight may still use the model and config. */
         m->api = manager_api_free(m->api);
+        app_signals_free(m->app_signals); /* after the API: its thread reports into it */
         sd_event_source_disable_unref(m->tick_source);
         pressure_triggers_free(m->triggers);
         sd_event_source_disable_unref(m->registry_source);

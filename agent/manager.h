@@ -13,6 +13,7 @@
 #include "control.h"
 #include "node-model.h"
 #include "pressure-triggers.h"
+#include "qos/app-signals.h"
 
 typedef struct ManagerApi ManagerApi;
 
@@ -41,6 +42,10 @@ typedef struct Manager {
 
         /* decide and act (control.c) */
         Control *control;
+
+        /* Applications' own latency against their SLO (ReportAppLatency,
+         * from gRPC's thread; thread-safe), for the CPU controller. */
+        AppSignals *app_signals;
 } Manager;
 
 /* Takes ownership of config and lock_fd, also on failure. Returns 0 or -errno. */

@@ -120,6 +120,17 @@ static int parse_quantity(const QrmState *s, const QrmResourceRequest *req, Reso
         return 0;
 }
 
+/* The annotations' keys and values, counted until over the limit (the
+ * count stops there: a hostile request costs no more than a real one). */
+static size_t annotations_bytes(const QrmResourceRequest *req) {
+        size_t n = 0;
+
+        for (size_t i = 0; req->annotations && i < req->n_annotations && n <= QRM_ANNOTATIONS_MAX_BYTES; i++)
+                n += strnlen(req->annotations[i].key ?: "", QRM_ANNOTATIONS_MAX_BYTES + 1) +
+                     strnlen(req->annotations[i].value ?: "", QRM_ANNOTATIONS_MAX_BYTES + 1);
+        return n;
+}
+
 int qrm_parse_request(const QrmState *s, const QrmResourceRequest *req, bool pod_level, Parsed *ret,
                       PluginError *err) {
         Parsed p = {};
@@ -146,6 +157,12 @@ int qrm_parse_request(const QrmState *s, const QrmResourceRequest *req, bool pod
                         return plugin_error_set(err, EINVAL, "Unknown container_type %d.", (int) req->container_type);
                 p.container = req->container_name;
         }
+
+        if (annotations_bytes(req) > QRM_ANNOTATIONS_MAX_BYTES)
+                return plugin_error_set(err, EINVAL,
+                                        "The annotations of pod %s (%zu entries) hold more than the %d bytes "
+                                        "Kubernetes allows.",
+                                        req->pod_uid, req->n_annotations, QRM_ANNOTATIONS_MAX_BYTES);
 
         p.resource = qrm_resource_from_name(req->resource_name);
         if (p.resource == _RESOURCE_INVALID)

@@ -40,6 +40,12 @@
 #define QRM_UID_MAX 64
 #define QRM_NAME_MAX 253
 
+/* Kubernetes refuses an object whose annotations (keys and values) hold
+ * more than 256 KiB (TotalAnnotationSizeLimitB): a request with more is
+ * not from a real kubelet, and refusing it bounds the work a hostile one
+ * buys (the requests' 1 MiB limit still allows 100 000 small entries). */
+#define QRM_ANNOTATIONS_MAX_BYTES (256 * 1024)
+
 /* qrm_state_set_reclaimed_cpus(): best-effort may use every non-exclusive CPU. */
 #define QRM_RECLAIMED_CPUS_ALL (-1)
 

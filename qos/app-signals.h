@@ -13,6 +13,10 @@
 
 #define APP_SIGNALS_MAX 4096
 #define APP_SIGNAL_UID_MAX 128
+/* A report older than this no longer holds a place in the table: a service
+ * that stopped reporting for a minute is gone or broken, and its place may
+ * go to another pod. (The controller uses its own, shorter max_age.) */
+#define APP_SIGNAL_STALE_USEC (60ULL * 1000000ULL)
 
 typedef struct AppSignals AppSignals;
 
@@ -25,9 +29,11 @@ typedef struct AppSignal {
 int app_signals_new(AppSignals **ret);
 AppSignals *app_signals_free(AppSignals *s);
 
-/* Records (or replaces) a pod's report. -EINVAL for an empty or over-long
- * uid, or p99/SLO not finite and > 0; -ENOSPC when full of other pods'
- * fresh reports (stale ones are dropped to make room). */
+/* Records (or replaces) a pod's report. -EINVAL for an empty, over-long
+ * (>= APP_SIGNAL_UID_MAX) or malformed uid (characters other than
+ * [A-Za-z0-9._-], as Kubernetes UIDs), or p99/SLO not finite and > 0;
+ * -ENOSPC when full of other pods' fresh reports (those older than
+ * APP_SIGNAL_STALE_USEC are dropped to make room). */
 int app_signals_report(AppSignals *s, const char *pod_uid, double p99_usec, double slo_usec, uint64_t now_usec);
 
 /* Drops the pod's report (the pod is gone). */

@@ -128,6 +128,8 @@ static void setup(void) {
                 r = rpc_method_table_add_service(&fixture.admin, admin_services[i]);
         fixture.admin_service = (AdminService) { .plugins = &fixture.cpu, .n_plugins = 1 };
         if (r >= 0)
+                r = app_signals_new(&fixture.admin_service.app_signals);
+        if (r >= 0)
                 r = admin_service_install(&fixture.admin, &fixture.admin_service);
         if (r < 0)
                 check_failed("the daemon's method tables build");
@@ -141,6 +143,8 @@ static void setup(void) {
         fixture.state->has_kube = true;
         fixture.state->kube_root = xstrdup("kubepods");
         fixture.state->n_pods = 2;
+        fixture.state->reclaimable[RESOURCE_CPU] = (ApiReclaimable) {
+                .known = true, .capacity = 2000, .ls_peak = 700, .reserve = 100, .reclaimable = 1200 };
 }
 
 static const RpcMethod *pick_method(const uint8_t *data, size_t size, size_t *ret_offset) {

@@ -98,3 +98,52 @@ class Daemon:
             self.sock.close()
         if not self.stderr.closed:
             self.stderr.close()
+
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def cgroup_hierarchies():
+    """Every cgroup hierarchy below /sys/fs/cgroup but v1 cpuset (whose
+    children need cpus and mems before use) and name=systemd."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields, _, tail = line.partition(" - ")
+            mount = fields.split()[4]
+            fstype, _, options = tail.split()[:3]
+            if not mount.startswith(CGROUP_ROOT + "/") and mount != CGROUP_ROOT:
+                continue
+            opts = options.split(",")
+            if fstype == "cgroup2" or (fstype == "cgroup" and any(
+                    c in opts for c in ("cpu", "cpuacct", "memory", "blkio"))):
+                found.append(mount)
+    return found
+
+
+class CgroupTree:
+    """A throwaway tree named name in every hierarchy the readers use (e.g.
+    a kubelet hierarchy for cgroup.kubelet_cgroup_root)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def make(self, rel):
+        for h in cgroup_hierarchies():
+            os.makedirs(os.path.join(h, self.name, rel), exist_ok=True)
+
+    def remove(self, rel):
+        for h in cgroup_hierarchies():
+            try:
+                os.rmdir(os.path.join(h, self.name, rel))
+            except FileNotFoundError:
+                pass
+
+    def remove_all(self):
+        for h in cgroup_hierarchies():
+            top = os.path.join(h, self.name)
+            for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
+                try:
+                    os.rmdir(dirpath)
+                except OSError:
+                    pass

@@ -268,10 +268,61 @@ def test_admin(admin, plugins):
     check("GetStatus shows dry run at once", code == grpc.StatusCode.OK and st.dry_run, code)
     code, _, r = admin.code(ADM + "SetDryRun", ad.SetDryRunRequest(dry_run=False), ad.SetDryRunResponse)
     check("SetDryRun off", code == grpc.StatusCode.OK and not r.dry_run and r.previous, (code, r))
-    code, _, _ = admin.code(ADM + "ReportAppLatency", ad.ReportAppLatencyRequest(pod_uid="u", latency_us=10),
-                            ad.ReportAppLatencyResponse)
-    check("ReportAppLatency (semantics not plugged in yet): UNIMPLEMENTED", code == grpc.StatusCode.UNIMPLEMENTED,
-          code)
+    test_app_latency(admin)
+    test_reclaimable(admin)
+
+
+def test_app_latency(admin):
+    import nodeqos_admin_pb2 as ad
+    uid = "aaaaaaaa-0000-0000-0000-00000000000a"
+    good = dict(pod_uid=uid, app="checkout", latency_us=1200.0, objective_us=1000.0, quantile=0.99, window_ms=10000)
+    code, details, _ = admin.code(ADM + "ReportAppLatency", ad.ReportAppLatencyRequest(**good),
+                                  ad.ReportAppLatencyResponse)
+    check("ReportAppLatency: accepted", code == grpc.StatusCode.OK, (code, details))
+    code, _, st = admin.code(ADM + "GetStatus", ad.GetStatusRequest(), ad.Status)
+    sig = [x for x in st.app_signals if x.pod_uid == uid] if st else []
+    check("GetStatus shows the report at once: latency, objective, slack -0.2",
+          len(sig) == 1 and sig[0].latency_us == 1200 and sig[0].objective_us == 1000
+          and abs(sig[0].slack + 0.2) < 1e-9 and sig[0].age_ms < 5000, st.app_signals if st else code)
+    bad = [
+        ("an empty pod_uid", dict(pod_uid="")),
+        ("a pod_uid with a slash", dict(pod_uid="../x")),
+        ("a pod_uid of 200 bytes", dict(pod_uid="a" * 200)),
+        ("latency_us 0", dict(latency_us=0.0)),
+        ("latency_us negative", dict(latency_us=-5.0)),
+        ("latency_us NaN", dict(latency_us=float("nan"))),
+        ("latency_us infinite", dict(latency_us=float("inf"))),
+        ("objective_us 0", dict(objective_us=0.0)),
+        ("objective_us NaN", dict(objective_us=float("nan"))),
+        ("quantile 0 (unset)", dict(quantile=0.0)),
+        ("quantile 1.5", dict(quantile=1.5)),
+        ("quantile NaN", dict(quantile=float("nan"))),
+    ]
+    for what, change in bad:
+        req = dict(good, pod_uid="bbbbbbbb-0000-0000-0000-00000000000b")
+        req.update(change)
+        code, details, _ = admin.code(ADM + "ReportAppLatency", ad.ReportAppLatencyRequest(**req),
+                                      ad.ReportAppLatencyResponse)
+        check("ReportAppLatency with %s: INVALID_ARGUMENT (%s)" % (what, details),
+              code == grpc.StatusCode.INVALID_ARGUMENT and details != "", (code, details))
+    code, _, st = admin.code(ADM + "GetStatus", ad.GetStatusRequest(), ad.Status)
+    check("... and none of them was stored", st is not None and [x.pod_uid for x in st.app_signals] == [uid],
+          st.app_signals if st else code)
+
+
+def test_reclaimable(admin):
+    import nodeqos_admin_pb2 as ad
+    code, details, r = admin.code(ADM + "GetReclaimable", ad.GetReclaimableRequest(), ad.GetReclaimableResponse)
+    # Before the controllers produce an estimate it is UNAVAILABLE (never
+    # zeros, which would read as "nothing to reclaim"); then the known ones.
+    if code == grpc.StatusCode.UNAVAILABLE:
+        check("GetReclaimable without an estimate: UNAVAILABLE saying why", "no reclaimable estimate" in details,
+              details)
+    else:
+        check("GetReclaimable: the known resources with their terms",
+              code == grpc.StatusCode.OK and len(r.resources) > 0
+              and all(abs(x.reclaimable - max(0.0, x.capacity - x.ls_peak - x.reserve)) < 1e-6 * max(1.0, x.capacity)
+                      for x in r.resources), (code, details, r))
 
 
 def test_refusals(admin, cpu):

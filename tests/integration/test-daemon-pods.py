@@ -25,7 +25,7 @@ import nodeqos_harness as harness  # noqa: E402
 from nodeqos_harness import check, failures  # noqa: E402
 
 NODEQOSD = sys.argv[1]
-CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP_ROOT = harness.CGROUP_ROOT
 NAME = "nodeqos-test-daemonpods-%d" % os.getpid()
 UID = ["0f3c8a4e-2b1d-4c5e-9f60-7a8b9c0d1e2f", "11111111-2222-3333-4444-555555555555",
        "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "99999999-8888-7777-6666-555555555555"]
@@ -43,45 +43,7 @@ TREE = [
 ]
 WAIT = 8.0
 
-def hierarchies():
-    """Every cgroup hierarchy below /sys/fs/cgroup but v1 cpuset (whose
-    children need cpus and mems before use) and name=systemd."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields, _, tail = line.partition(" - ")
-            mount = fields.split()[4]
-            fstype, _, options = tail.split()[:3]
-            if not mount.startswith(CGROUP_ROOT + "/") and mount != CGROUP_ROOT:
-                continue
-            opts = options.split(",")
-            if fstype == "cgroup2" or (fstype == "cgroup" and any(
-                    c in opts for c in ("cpu", "cpuacct", "memory", "blkio"))):
-                found.append(mount)
-    return found
-
-
-def make(rel):
-    for h in hierarchies():
-        os.makedirs(os.path.join(h, NAME, rel), exist_ok=True)
-
-
-def remove(rel):
-    for h in hierarchies():
-        try:
-            os.rmdir(os.path.join(h, NAME, rel))
-        except FileNotFoundError:
-            pass
-
-
-def remove_all():
-    for h in hierarchies():
-        top = os.path.join(h, NAME)
-        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
-            try:
-                os.rmdir(dirpath)
-            except OSError:
-                pass
+cgroups = harness.CgroupTree(NAME)
 
 
 def config(workdir, extra=""):
@@ -97,7 +59,7 @@ def main():
     daemons = []
     try:
         for rel in TREE:
-            make(rel)
+            cgroups.make(rel)
 
         d = harness.Daemon(NODEQOSD, workdir, config(workdir))
         daemons.append(d)
@@ -112,13 +74,13 @@ def main():
               "2 shared_cores, 1 reclaimed_cores)" in log, log)
         check("STATUS= shows the counts", wait_status(d, r"\b3 pods, 2 containers\b"), d.status)
 
-        make("kubepods/besteffort/pod" + UID[3])
+        cgroups.make("kubepods/besteffort/pod" + UID[3])
         check("a new pod is picked up", wait_status(d, r"\b4 pods, 2 containers\b"), d.status)
         check("the change is logged", "Workloads changed: now 4 pods" in d.log(), d.log())
-        make("kubepods/besteffort/pod" + UID[3] + "/" + "3" * 64)
+        cgroups.make("kubepods/besteffort/pod" + UID[3] + "/" + "3" * 64)
         check("a new container is picked up", wait_status(d, r"\b4 pods, 3 containers\b"), d.status)
-        remove("kubepods/besteffort/pod" + UID[3] + "/" + "3" * 64)
-        remove("kubepods/besteffort/pod" + UID[3])
+        cgroups.remove("kubepods/besteffort/pod" + UID[3] + "/" + "3" * 64)
+        cgroups.remove("kubepods/besteffort/pod" + UID[3])
         check("a removed pod drops out", wait_status(d, r"\b3 pods, 2 containers\b"), d.status)
 
         # CPU contention: more busy processes than CPUs. The node's PSI
@@ -155,10 +117,10 @@ def main():
     finally:
         for d in daemons:
             d.stop()
-        remove_all()
+        cgroups.remove_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    left = [h for h in hierarchies() if os.path.exists(os.path.join(h, NAME))]
+    left = [h for h in harness.cgroup_hierarchies() if os.path.exists(os.path.join(h, NAME))]
     check("no cgroup left behind", not left, str(left))
     print("# %d failed" % len(failures))
     return 1 if failures else 0

@@ -42,6 +42,11 @@ KOORD = "koordinator.sh/qosClass"
 # (controllers.cpu.min = max) so that the answer does not depend on the
 # node's pressure; the memory controller is off, so no memory limit.
 BE_MILLICORES = 1500
+# The hostile map: 100 000 entries; the daemon's request limit; how long
+# decoding and refusing it may take (measured here: see the check's line).
+HUGE_MAP = 100000
+MAX_REQUEST = 1024 * 1024
+HUGE_MAP_BOUND = 2.0
 
 class Client:
     def __init__(self, path):
@@ -382,6 +387,8 @@ def test_hostile(d):
     check("... and none of them changed the state", allocations(d.cpu) == before
           and allocations(d.memory) == before_mem, (before, allocations(d.cpu)))
 
+    test_huge_map(d, before, before_mem)
+
     # An invalid class name on a new pod is not an error: it falls through
     # to the default, shared_cores (as Katalyst does).
     code, details, r = allocate(d.cpu, request("55555555-0000-0000-0000-000000000005", cpu=0.1,
@@ -392,6 +399,49 @@ def test_hostile(d):
     code, _, _ = d.cpu.code(RP + "RemovePod", rp.RemovePodRequest(pod_uid="55555555-0000-0000-0000-000000000005"),
                             rp.RemovePodResponse)
     check("... and RemovePod frees it", code == grpc.StatusCode.OK and allocations(d.cpu) == before, code)
+
+
+def huge_annotations(value):
+    """HUGE_MAP distinct 4-character keys (base 62), each with value."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return {"k" + digits[i // 3844 % 62] + digits[i // 62 % 62] + digits[i % 62] if i < 238328 else "K%03d" % i: value
+            for i in range(HUGE_MAP)}
+
+
+def test_huge_map(d, before, before_mem):
+    """An Allocate whose annotations map has 100 000 entries, for a new pod
+    that would otherwise be allocated: under the 1 MiB request limit it is
+    decoded and refused (Kubernetes's 256 KiB of annotations), over it
+    gRPC refuses it unread; neither changes anything, both are answered
+    quickly, and the agent serves on."""
+    import resourceplugin_pb2 as rp
+    uid = "99999999-0000-0000-0000-000000000009"
+    # Bytes made beforehand, sent as they are: the time is the daemon's
+    # (transport, check, decode, refusal), not Python's encoding.
+    raw = d.cpu.channel.unary_unary(RP + "Allocate", request_serializer=lambda b: b,
+                                    response_deserializer=rp.ResourceAllocationResponse.FromString)
+    for value, want, what in (("", grpc.StatusCode.INVALID_ARGUMENT, "under the 1 MiB limit"),
+                              ("x" * 8, grpc.StatusCode.RESOURCE_EXHAUSTED, "over the 1 MiB limit")):
+        data = request(uid, cpu=0.1, annotations=huge_annotations(value)).SerializeToString()
+        size = len(data)
+        start = time.monotonic()
+        try:
+            raw(data, timeout=10)
+            code, details = grpc.StatusCode.OK, ""
+        except grpc.RpcError as e:
+            code, details = e.code(), e.details()
+        took = time.monotonic() - start
+        check("Allocate with %d annotations (%d bytes, %s): %s in %.3f s (%s)"
+              % (HUGE_MAP, size, what, want.name, took, details),
+              code == want and (size < MAX_REQUEST) == (want == grpc.StatusCode.INVALID_ARGUMENT), (code, details))
+        check("... answered within %.1f s" % HUGE_MAP_BOUND, took < HUGE_MAP_BOUND, took)
+        check("... and nothing changed", allocations(d.cpu) == before and allocations(d.memory) == before_mem,
+              allocations(d.cpu))
+    code, details, r = allocate(d.cpu, request(uid, cpu=0.1, annotations={QOS: "shared_cores"}))
+    check("... the agent still serves: the same pod with normal annotations is allocated",
+          code == grpc.StatusCode.OK, (code, details))
+    code, _, _ = d.cpu.code(RP + "RemovePod", rp.RemovePodRequest(pod_uid=uid), rp.RemovePodResponse)
+    check("... and removed again", code == grpc.StatusCode.OK and allocations(d.cpu) == before, code)
 
 
 def test_hooks(d, exclusive):

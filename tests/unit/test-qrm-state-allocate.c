@@ -223,6 +223,64 @@ static void test_pod_level(void **state) {
         assert_string_equal(pool(s, QRM_POOL_DEDICATED), "0-1");
 }
 
+/* Annotations up to Kubernetes's 256 KiB are fine; a byte more is refused
+ * before anything changes, however many entries carry them. */
+static void test_annotations_bound(void **state) {
+        static const struct {
+                size_t n_entries, value_len;
+                int want;
+        } cases[] = {
+                { 1, QRM_ANNOTATIONS_MAX_BYTES - 4, 0 },         /* key "k000" + value: exactly the limit */
+                { 1, QRM_ANNOTATIONS_MAX_BYTES - 3, -EINVAL },   /* one byte over */
+                { 100000, 0, -EINVAL },                          /* 100k keys of 4 bytes: 400 KB */
+                { 60000, 0, 0 },                                 /* 240 KB */
+        };
+        _cleanup_(cpu_topology_freep) CpuTopology *t = two_nodes();
+        _cleanup_(qrm_state_freep) QrmState *s = make_state(t, NULL);
+
+        for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
+                _cleanup_free_ QrmKeyValue *kv = calloc(cases[c].n_entries, sizeof(QrmKeyValue));
+                _cleanup_free_ char *keys = calloc(cases[c].n_entries, 5), *value = calloc(1, cases[c].value_len + 1);
+                QrmAllocationInfo info = {};
+                QrmAllocations a = {};
+                PluginError err = {};
+                QrmResourceRequest req;
+                TestRequest tr;
+                int r;
+
+                assert_non_null(kv);
+                assert_non_null(keys);
+                assert_non_null(value);
+                memset(value, 'v', cases[c].value_len);
+                for (size_t i = 0; i < cases[c].n_entries; i++) {
+                        /* 4-character keys, distinct: base 62. */
+                        static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+                        char *k = keys + 5 * i;
+
+                        k[0] = i < 62 * 62 * 62 ? 'k' : 'K';
+                        k[1] = digits[i / (62 * 62) % 62];
+                        k[2] = digits[i / 62 % 62];
+                        k[3] = digits[i % 62];
+                        kv[i] = (QrmKeyValue) { k, cases[c].n_entries == 1 ? value : "" };
+                }
+                req = *request(&tr, "annotated", "app", QRM_CONTAINER_MAIN, "cpu", NULL, 0.5, NULL);
+                req.annotations = kv;
+                req.n_annotations = cases[c].n_entries;
+                r = qrm_state_allocate(s, &req, &info, &err);
+                if (r != cases[c].want)
+                        print_error("case %zu: %d %s\n", c, r, err.message);
+                assert_int_equal(r, cases[c].want);
+                qrm_allocation_info_done(&info);
+                assert_int_equal(qrm_state_get_allocations(s, RESOURCE_CPU, &a), 0);
+                assert_int_equal(a.n_pods, r == 0 ? 1 : 0); /* a refusal changes nothing */
+                qrm_allocations_done(&a);
+                if (r == 0)
+                        assert_int_equal(qrm_state_remove_pod(s, "annotated", &err), 0);
+                else
+                        assert_non_null(strstr(err.message, "Kubernetes allows"));
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_dedicated_numa),
@@ -233,6 +291,7 @@ int main(void) {
                 cmocka_unit_test(test_followers),
                 cmocka_unit_test(test_memory_first),
                 cmocka_unit_test(test_pod_level),
+                cmocka_unit_test(test_annotations_bound),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
