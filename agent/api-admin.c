@@ -99,7 +99,16 @@ static Nodeqos__V1__ResourceStatus *build_resource(RpcCall *call, const ApiState
                 s->pid->integral = a->pid_integral;
                 s->pid->derivative = a->pid_derivative;
                 s->pid->output = a->pid_output;
+                s->pid->saturated = a->pid_saturated;
         }
+        if (a->limiting_indicator)
+                s->limiting_indicator = str(a->limiting_indicator);
+        s->evictions = NEW(call, Nodeqos__V1__EvictionCounts, nodeqos__v1__eviction_counts__descriptor);
+        if (!s->evictions)
+                return NULL;
+        s->evictions->evicted = st->evictions[r].evicted;
+        s->evictions->dry_run = st->evictions[r].dry_run;
+        s->evictions->failed = st->evictions[r].failed;
         return s;
 }
 

@@ -126,6 +126,14 @@ static void step_resource(Control *c, const Config *config, const NodeSnapshot *
 
         cr->decision = controller_step(&cr->controller, readings, dt);
         log_decision_change(r, &prev, &cr->decision);
+        if (cr->decision.limiting != _INDICATOR_INVALID) {
+                const IndicatorReading *lim = &readings[cr->decision.limiting];
+
+                log_debug("%s: budget %.0f, set by %s %.4g (target %.4g, error %+.3f, P %+.3f, I %.3f)",
+                          resource_to_string(r), cr->decision.budget, indicator_info(cr->decision.limiting)->name,
+                          lim->value, lim->target, cr->decision.terms.error, cr->decision.terms.proportional,
+                          cr->decision.terms.integral);
+        }
         cr->budget_applied = cr->decision.budget;
         if (r == RESOURCE_MEMORY) {
                 /* Below what reclaim can take back there is nothing to

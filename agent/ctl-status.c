@@ -43,7 +43,8 @@ static void measurement_cell(CtlTable *t, const Nodeqos__V1__Measurement *m, con
 
 static void print_resources(const Nodeqos__V1__Status *s, FILE *f) {
         static const char *const headers[] = { "RESOURCE", "CONTROL", "INDICATOR", ">TARGET", ">NOW",
-                                                "BUDGET UNIT", ">MIN", ">MAX", ">BUDGET", ">PID OUT" };
+                                                "BUDGET UNIT", ">MIN", ">MAX", ">BUDGET", ">PID OUT", "SET BY",
+                                                ">EVICTED", ">DRY RUN" };
         _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new(headers, ELEMENTSOF(headers));
 
         if (!t)
@@ -65,9 +66,12 @@ static void print_resources(const Nodeqos__V1__Status *s, FILE *f) {
                         ctl_table_cell(t, "%s", ctl_format_quantity(buf, r->budget_unit, r->budget_max));
                 measurement_cell(t, r->budget, r->budget_unit);
                 if (r->pid)
-                        ctl_table_cell(t, "%.4g", r->pid->output);
+                        ctl_table_cell(t, "%.4g%s", r->pid->output, r->pid->saturated ? " (limited)" : "");
                 else
                         ctl_table_cell(t, "-");
+                ctl_table_cell(t, "%s", r->limiting_indicator && r->limiting_indicator[0] ? r->limiting_indicator : "-");
+                ctl_table_cell(t, "%" PRIu64, r->evictions ? r->evictions->evicted : 0);
+                ctl_table_cell(t, "%" PRIu64, r->evictions ? r->evictions->dry_run : 0);
         }
         ctl_table_print(t, f);
 }

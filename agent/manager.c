@@ -119,8 +119,12 @@ static void manager_tick(Manager *m, uint64_t now) {
                 log_warning_errno(r, "Sampling the cgroups failed, keeping the last snapshot: %m");
         if (r >= 0 || m->model->snapshot) {
                 _cleanup_free_ char *pool = manager_api_reclaimed_pool(m);
+                AppSignal app;
+                bool has_app = m->app_signals &&
+                               app_signals_worst(m->app_signals, now,
+                                                 m->config->controllers[RESOURCE_CPU].app_signal_max_age_usec, &app);
 
-                control_tick(m->control, m->config, m->model, NULL, pool, m->dry_run, now);
+                control_tick(m->control, m->config, m->model, has_app ? &app : NULL, pool, m->dry_run, now);
         }
         manager_api_publish(m);
         notify_status(m);

@@ -362,7 +362,7 @@ def harness_module():
     return nodeqos_harness
 
 
-def agent_config(tree, workdir, tick_ms=1000, metrics_port=None):
+def agent_config(tree, workdir, tick_ms=1000, metrics_port=None, extra=""):
     """nodeqosd's configuration for the tree: its defaults except the
     cgroup location, and every file or socket of its own in workdir so that
     it cannot collide with an installed agent or another test."""
@@ -377,15 +377,17 @@ def agent_config(tree, workdir, tick_ms=1000, metrics_port=None):
         text += "metrics: {enabled: false}\n"
     else:
         text += "metrics: {listen: \"127.0.0.1:%d\"}\n" % metrics_port
-    return text
+    # A test's own settings (controllers, eviction) come last: the keys
+    # above are not repeated there.
+    return text + extra
 
 
-def start_agent(nodeqosd, tree, workdir, tick_ms=1000, metrics_port=None, timeout=15.0):
+def start_agent(nodeqosd, tree, workdir, tick_ms=1000, metrics_port=None, timeout=15.0, extra=""):
     """Starts nodeqosd on the tree and waits until it is ready and manages
     both pods. Returns the harness Daemon; raises SetupError (with its log)
     if it does not get there in time."""
     harness = harness_module()
-    d = harness.Daemon(nodeqosd, workdir, agent_config(tree, workdir, tick_ms, metrics_port))
+    d = harness.Daemon(nodeqosd, workdir, agent_config(tree, workdir, tick_ms, metrics_port, extra))
     if not d.wait_ready(timeout) or not d.wait_status(r"(^|[^0-9])2 pods, 2 containers", timeout):
         log = d.log()
         d.stop()

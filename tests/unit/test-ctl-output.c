@@ -168,7 +168,7 @@ static void test_json_message(void **state) {
         assert_string_equal(out, "{\"resource\":\"cpu\",\"controller_enabled\":true,"
                                  "\"indicator_name\":\"p99 \\\"latency\\\"\",\"indicator_unit\":\"\",\"target\":200,"
                                  "\"budget_unit\":\"\",\"budget_min\":0,\"budget_max\":0,\"indicator\":null,"
-                                 "\"budget\":{\"value\":1500.5,\"tick\":9,\"stale\":false},\"pid\":null}");
+                                 "\"budget\":{\"value\":1500.5,\"tick\":9,\"stale\":false},\"pid\":null,\"limiting_indicator\":\"\",\"evictions\":null}");
         free(out);
 
         /* Maps are objects; repeated messages arrays. */
