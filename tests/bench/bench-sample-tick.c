@@ -2,8 +2,10 @@
 /* Benchmark: the CPU time of one sample tick (registry refresh + reading
  * every pod's and container's statistics and the node's memory and CPU +
  * building the snapshot) on the real kernel, for a throwaway kubepods
- * hierarchy of many containers, and the process's memory. Run as root:
- * tests/bench/sample-tick.sh. */
+ * hierarchy of many containers, and the process's memory; then the whole
+ * tick, with the control stage (indicators, controllers, the plugins
+ * writing the budgets to every best-effort pod and container, estimate,
+ * eviction check) after the sample. Run as root: tests/bench/sample-tick.sh. */
 
 #include <getopt.h>
 #include <limits.h>
@@ -13,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/config.h"
+#include "agent/control.h"
 #include "agent/macro.h"
 #include "bpf/sensors.h"
 #include "qos/cgroup-layout.h"
@@ -70,10 +74,15 @@ static void cleanup(void) {
 
 static long peak_rss;
 
+/* The control stage's view of the node: the bench's layout, registry and
+ * the tick's snapshot (a static: the writer keeps the layout's address). */
+static NodeModel model;
+
 /* Mean CPU ms of a tick (registry refresh + sample) at the given period;
  * -1 on failure. */
-static double measure(PodRegistry *registry, unsigned period, Sensors *sensors, int ticks, size_t containers,
-                      double *ret_first, double *ret_best, double *ret_worst) {
+static double measure(PodRegistry *registry, unsigned period, Sensors *sensors, Control *control,
+                      const Config *config, int ticks, size_t containers, double *ret_first, double *ret_best,
+                      double *ret_worst) {
         Sampler *sampler = NULL;
         double t0, total = 0, best = 1e9, worst = 0;
         NodeSnapshot *s = NULL;
@@ -88,6 +97,14 @@ static double measure(PodRegistry *registry, unsigned period, Sensors *sensors, 
         t0 = cpu_msec();
         if (sampler_sample(sampler, registry, 0, (uint64_t) (wall_msec() * 1000), &s) < 0)
                 return -1;
+        /* The control stage's first tick writes cpu.idle to every
+         * best-effort pod and container: like opening the readers, a
+         * one-off, counted with the first sample. */
+        if (control) {
+                model.snapshot = s;
+                control_tick(control, config, &model, NULL, NULL, false, (uint64_t) (wall_msec() * 1000));
+                model.snapshot = NULL;
+        }
         *ret_first = cpu_msec() - t0;
         if (s->n_containers != containers) {
                 fprintf(stderr, "snapshot has %zu containers, expected %zu\n", s->n_containers, containers);
@@ -102,6 +119,11 @@ static double measure(PodRegistry *registry, unsigned period, Sensors *sensors, 
                 if (pod_registry_refresh(registry) < 0 ||
                     sampler_sample(sampler, registry, (uint64_t) i, (uint64_t) (wall_msec() * 1000), &s) < 0)
                         return -1;
+                if (control) {
+                        model.snapshot = s;
+                        control_tick(control, config, &model, NULL, NULL, false, (uint64_t) (wall_msec() * 1000));
+                        model.snapshot = NULL;
+                }
                 node_snapshot_unref(s);
                 d = cpu_msec() - t0;
                 total += d;
@@ -119,8 +141,11 @@ static double measure(PodRegistry *registry, unsigned period, Sensors *sensors, 
 
 int main(int argc, char *argv[]) {
         int pods = 250, per_pod = 4, ticks = 50, period = 10, c, r;
+        ConfigErrors errors = {};
+        Config *config = NULL;
+        Control *control = NULL;
         PodRegistry *registry = NULL;
-        double t0, w0, scan_ms, mean[3];
+        double t0, w0, scan_ms, mean[4];
         Sensors *sensors = NULL;
         long rss_before, rss_registry;
         char rel[PATH_MAX];
@@ -192,9 +217,18 @@ int main(int argc, char *argv[]) {
         /* The tick as configured (a share of the cgroups each tick), every
          * cgroup every tick, and the configured tick with the sensors'
          * maps read and attributed: same tree, same run. */
-        for (int k = 0; k < 3; k++) {
+        /* The agent's built-in defaults drive the controllers. */
+        if (config_load_buffer("built-in", config_default_yaml, config_default_yaml_len, &config, &errors) < 0 ||
+            control_new(&control) < 0) {
+                fprintf(stderr, "configuration or control stage failed\n");
+                return 1;
+        }
+        model.layout = layout;
+        model.registry = registry;
+
+        for (int k = 0; k < 4; k++) {
                 int p = k == 1 ? 1 : period;
-                bool with_sensors = k == 2;
+                bool with_sensors = k >= 2, with_control = k == 3;
                 double first = 0, best = 0, worst = 0;
 
                 if (with_sensors && !sensors_up(sensors, SENSOR_RUNQUEUE)) {
@@ -202,15 +236,20 @@ int main(int argc, char *argv[]) {
                         mean[k] = 0;
                         continue;
                 }
-                mean[k] = measure(registry, (unsigned) p, with_sensors ? sensors : NULL, ticks, containers, &first,
-                                  &best, &worst);
+                model.sensors = with_sensors ? sensors : NULL;
+                mean[k] = measure(registry, (unsigned) p, with_sensors ? sensors : NULL, with_control ? control : NULL,
+                                  config, ticks, containers, &first, &best, &worst);
                 if (mean[k] < 0)
                         return 1;
-                printf("sample period %d%s: first sample (opens the readers) %.2f ms; tick mean %.3f ms, min %.3f, "
+                printf("sample period %d%s%s: first sample (opens the readers) %.2f ms; tick mean %.3f ms, min %.3f, "
                        "max %.3f ms CPU (%zu containers + %d pods, %d ticks)\n",
-                       p, with_sensors ? " with the eBPF sensors" : "", first, mean[k], best, worst, containers, pods,
+                       p, with_sensors ? " with the eBPF sensors" : "",
+                       with_control ? " and the control stage (the whole tick)" : "", first, mean[k], best, worst, containers, pods,
                        ticks);
         }
+        if (mean[3] > 0)
+                printf("the control stage's share of the tick: %.3f ms; the whole tick / goal: %.2f\n",
+                       mean[3] - mean[2], mean[3] / GOAL_TICK_MSEC * 1000.0 / (double) containers);
         if (mean[2] > 0)
                 printf("the sensors' share of the tick (reading their maps, attributing): %.3f ms\n", mean[2] - mean[0]);
         printf("per cgroup read: %.2f us CPU\n", mean[1] * 1000.0 / (double) (containers + (size_t) pods));
@@ -221,6 +260,8 @@ int main(int argc, char *argv[]) {
         printf("RSS: %ld KiB at start, %ld KiB with the registry, %ld KiB peak with all readers open\n", rss_before,
                rss_registry, peak_rss);
 
+        control_free(control);
+        config_free(config);
         sensors_free(sensors);
         pod_registry_free(registry);
         cleanup();
