@@ -113,6 +113,8 @@ static void manager_tick(Manager *m, uint64_t now) {
         r = node_model_sample(m->model, m->n_ticks, now);
         if (r < 0)
                 log_warning_errno(r, "Sampling the cgroups failed, keeping the last snapshot: %m");
+        /* Before publishing, so /metrics sees this tick's duration too. */
+        tick_durations_observe(&m->tick_durations, now_usec() - now);
         manager_api_publish(m);
         notify_status(m);
 }

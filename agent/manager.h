@@ -12,6 +12,7 @@
 #include "config.h"
 #include "node-model.h"
 #include "pressure-triggers.h"
+#include "tick-durations.h"
 
 typedef struct ManagerApi ManagerApi;
 
@@ -32,6 +33,7 @@ typedef struct Manager {
         uint64_t n_pressure_wakeups;
         uint64_t n_reloads;
         uint64_t n_failed_reloads;
+        TickDurations tick_durations; /* for /metrics */
 
         /* The gRPC API (manager-api.c). dry_run: decide and report, write
          * no cgroup setting (set through the admin API). */
