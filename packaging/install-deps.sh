@@ -11,6 +11,7 @@ PACKAGES="
   libcmocka-dev systemd
   clang llvm libclang-rt-14-dev bpftool
   stress-ng fio libbpf-tools linux-perf time
+  prometheus
 "
 
 if [ "$(id -u)" -ne 0 ]; then

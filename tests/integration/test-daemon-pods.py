@@ -25,7 +25,7 @@ import nodeqos_harness as harness  # noqa: E402
 from nodeqos_harness import check, failures  # noqa: E402
 
 NODEQOSD = sys.argv[1]
-CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP_ROOT = harness.CGROUP_ROOT
 NAME = "nodeqos-test-daemonpods-%d" % os.getpid()
 UID = ["0f3c8a4e-2b1d-4c5e-9f60-7a8b9c0d1e2f", "11111111-2222-3333-4444-555555555555",
        "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "99999999-8888-7777-6666-555555555555"]
@@ -43,45 +43,10 @@ TREE = [
 ]
 WAIT = 8.0
 
-def hierarchies():
-    """Every cgroup hierarchy below /sys/fs/cgroup but v1 cpuset (whose
-    children need cpus and mems before use) and name=systemd."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields, _, tail = line.partition(" - ")
-            mount = fields.split()[4]
-            fstype, _, options = tail.split()[:3]
-            if not mount.startswith(CGROUP_ROOT + "/") and mount != CGROUP_ROOT:
-                continue
-            opts = options.split(",")
-            if fstype == "cgroup2" or (fstype == "cgroup" and any(
-                    c in opts for c in ("cpu", "cpuacct", "memory", "blkio"))):
-                found.append(mount)
-    return found
-
-
-def make(rel):
-    for h in hierarchies():
-        os.makedirs(os.path.join(h, NAME, rel), exist_ok=True)
-
-
-def remove(rel):
-    for h in hierarchies():
-        try:
-            os.rmdir(os.path.join(h, NAME, rel))
-        except FileNotFoundError:
-            pass
-
-
-def remove_all():
-    for h in hierarchies():
-        top = os.path.join(h, NAME)
-        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
-            try:
-                os.rmdir(dirpath)
-            except OSError:
-                pass
+CGROUPS = harness.ThrowawayCgroups(NAME)
+make = CGROUPS.make
+remove = CGROUPS.remove
+remove_all = CGROUPS.remove_all
 
 
 def config(workdir, extra=""):
@@ -158,7 +123,7 @@ def main():
         remove_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    left = [h for h in hierarchies() if os.path.exists(os.path.join(h, NAME))]
+    left = CGROUPS.left_behind()
     check("no cgroup left behind", not left, str(left))
     print("# %d failed" % len(failures))
     return 1 if failures else 0
