@@ -157,14 +157,20 @@ static void render_node(MetricsWriter *w, const NodeSnapshot *s) {
         metrics_family(w, &node_pressure);
         if (s->has_node_psi)
                 metrics_psi_samples(w, NULL, &s->node_cpu_psi, &s->node_memory_psi, &s->node_io_psi);
-        if (s->has_node_memory) {
-                metrics_single(w, &node_memory_total, (double) s->node_memory.total_bytes);
-                metrics_single(w, &node_memory_available, (double) s->node_memory.available_bytes);
-        }
-        if (s->has_node_cpu) {
-                metrics_single(w, &node_cpu_capacity, s->node_cpu_capacity_millicores / 1000);
-                metrics_single(w, &node_cpu_used, s->node_cpu_used_millicores / 1000);
-        }
+        /* The families always, the samples once the node's figures are
+         * read (a dashboard's queries then never name unknown series). */
+        metrics_family(w, &node_memory_total);
+        if (s->has_node_memory)
+                metrics_sample(w, NULL, NULL, (double) s->node_memory.total_bytes);
+        metrics_family(w, &node_memory_available);
+        if (s->has_node_memory)
+                metrics_sample(w, NULL, NULL, (double) s->node_memory.available_bytes);
+        metrics_family(w, &node_cpu_capacity);
+        if (s->has_node_cpu)
+                metrics_sample(w, NULL, NULL, s->node_cpu_capacity_millicores / 1000);
+        metrics_family(w, &node_cpu_used);
+        if (s->has_node_cpu)
+                metrics_sample(w, NULL, NULL, s->node_cpu_used_millicores / 1000);
 }
 
 int metrics_render(const MetricsSources *src, MetricsFormat f, char **ret, size_t *ret_len) {

@@ -8,7 +8,10 @@ nodeqos_build_info and a per-pod series; /healthz and /readyz answer; bad
 requests (unknown paths, other methods, huge headers, 500 connections at
 once) are answered or refused cleanly and the agent keeps ticking.
 
-Usage: test-daemon-metrics.py NODEQOSD
+Usage: test-daemon-metrics.py NODEQOSD GRAFANA_DASHBOARD_JSON
+
+The Grafana dashboard's queries are checked too: each metric it names is
+exposed, and each query evaluates in the Prometheus server.
 
 Needs root (cgroups, sensors) and Debian's prometheus package (promtool,
 prometheus; packaging/install-deps.sh). Everything lives in a temporary
@@ -27,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -35,6 +39,7 @@ import nodeqos_harness as harness  # noqa: E402
 from nodeqos_harness import check, failures  # noqa: E402
 
 NODEQOSD = sys.argv[1]
+DASHBOARD = sys.argv[2]
 NAME = "nodeqos-test-metrics-%d" % os.getpid()
 CGROUPS = harness.ThrowawayCgroups(NAME)
 POD_UID = "5f2c0e4a-7b1d-4c5e-9f60-7a8b9c0d1e2f"
@@ -119,6 +124,7 @@ def check_live_output(port, d):
                    'nodeqos_pod_runqueue_latency_seconds_bucket{pod_uid="%s"' % POD_UID,
                    'nodeqos_controller_target{resource="cpu"', "nodeqos_grpc_requests_total{"):
         check("the live output has %s" % series, series in body, body[:3000])
+    check_dashboard_names(body)
     lint = subprocess.run(["promtool", "check", "metrics"], input=body.encode(), capture_output=True)
     check("promtool check metrics passes", lint.returncode == 0,
           lint.stdout.decode() + lint.stderr.decode())
@@ -219,11 +225,51 @@ def check_bad_requests(port, d):
     check("/healthz answers once they are gone", status == 200, "%s %s" % (status, text))
 
 
-def prometheus_query(port, query):
+def prometheus_api(port, query):
     url = "http://127.0.0.1:%d/api/v1/query?%s" % (port, urllib.parse.urlencode({"query": query}))
-    with urllib.request.urlopen(url, timeout=5) as r:
-        answer = json.load(r)
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.load(r)
+    except urllib.error.HTTPError as e:  # 400 for a query that does not parse
+        return json.load(e)
+
+
+def prometheus_query(port, query):
+    answer = prometheus_api(port, query)
     return answer["data"]["result"] if answer.get("status") == "success" else []
+
+
+def dashboard_queries():
+    """Every PromQL expression of the dashboard (panels, annotations),
+    with Grafana's variables replaced by values Prometheus accepts."""
+    with open(DASHBOARD) as f:
+        dash = json.load(f)
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    exprs += [a["expr"] for a in dash["annotations"]["list"] if "expr" in a]
+    subst = {"$__rate_interval": "1m", "$instance": ".*", "$resource": "cpu"}
+    for i, e in enumerate(exprs):
+        for k, v in subst.items():
+            e = e.replace(k, v)
+        exprs[i] = e
+    return exprs
+
+
+def check_dashboard_names(body):
+    exposed = set(re.findall(r"^# TYPE (\S+) ", body, re.M))
+    used = set()
+    for e in dashboard_queries():
+        used.update(re.findall(r"\b(nodeqos_[a-z0-9_]+)", e))
+    unknown = sorted(n for n in used if n not in exposed and re.sub(r"_(bucket|sum|count)$", "", n) not in exposed)
+    check("every metric the Grafana dashboard names is exposed", used and not unknown, unknown)
+
+
+def check_dashboard_queries(prom_port):
+    bad = []
+    for e in dashboard_queries():
+        answer = prometheus_api(prom_port, e)
+        if answer.get("status") != "success":
+            bad.append("%s: %s" % (e, answer.get("error")))
+    check("every query of the Grafana dashboard evaluates", not bad, bad)
 
 
 def check_prometheus(workdir, port, d):
@@ -259,6 +305,7 @@ def check_prometheus(workdir, port, d):
         check("Prometheus has the pod's run-queue histogram", bool(hist), hist)
         up = query('up{job="nodeqos"}')
         check("the target is up", bool(up) and up[0]["value"][1] == "1", up)
+        check_dashboard_queries(prom_port)
     finally:
         prom.terminate()
         try:
