@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api-server-private.h"
 #include "log.h"
@@ -23,6 +24,23 @@
 #define METHOD_ECHO_MAX 128
 
 /* ---- calls ---- */
+
+uint64_t api_monotonic_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Every unary call ends here (health Watch streams end elsewhere and are
+ * not counted: an open stream has no latency to speak of). */
+static void count_call(ServerCall *c, grpc_status_code status) {
+        ApiEndpoint *e = c->endpoint;
+        size_t i = c->method ? (size_t) (c->method - e->methods.methods) : e->methods.n_methods;
+
+        if (e->call_counters)
+                api_call_counters_record(&e->call_counters[i], (int) status, api_monotonic_usec() - c->arrived_usec);
+}
 
 static ServerCall *server_call_new(ApiEndpoint *e) {
         ServerCall *c = calloc(1, sizeof(*c));
@@ -128,6 +146,7 @@ void call_finish(ServerCall *c, grpc_status_code status, const char *message, ui
 
         if (status != GRPC_STATUS_OK)
                 atomic_fetch_add(&s->n_failed, 1);
+        count_call(c, status);
 
         c->pending++;
         err = grpc_call_start_batch(c->call, ops, n, &c->tag_finished, NULL);
@@ -202,6 +221,7 @@ static void on_new_call(ServerCall *c, bool success) {
                 log_error_errno(r, "Cannot wait for the next call on %s, it may stop answering: %m", e->socket_path);
 
         atomic_fetch_add(&s->n_calls, 1);
+        c->arrived_usec = api_monotonic_usec();
         c->method = rpc_method_table_find(&e->methods, path, path_len);
         if (!c->method) {
                 char echo[METHOD_ECHO_MAX + 1], message[METHOD_ECHO_MAX + 64];

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "api-call-stats.h"
 #include "api-health.h"
 #include "api-server.h"
 
@@ -43,6 +44,7 @@ struct ServerCall {
         int cancelled;
         const RpcMethod *method;
         RpcCall *rpc;
+        uint64_t arrived_usec; /* CLOCK_MONOTONIC, for the latency histogram */
 
         /* Batches in flight. Unary calls have one at a time, started by
          * whichever thread holds the call (handed over through the loop
@@ -63,6 +65,9 @@ struct ApiEndpoint {
         RpcMethodTable methods;
         HealthService health;
         grpc_server *grpc; /* NULL until bound */
+        /* One per method of the table (same index), then one for calls to
+         * unknown paths; allocated at start, when the table is final. */
+        ApiCallCounters *call_counters;
         bool bound;        /* the socket at socket_path is the one we created */
         Tag tag_shutdown;
 };
@@ -97,6 +102,8 @@ struct ApiServer {
 
 /* ---- api-server-call.c ---- */
 
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t api_monotonic_usec(void);
 /* Frees a call and whatever it holds; NULL is fine. */
 void server_call_free(ServerCall *c);
 /* A byte buffer that owns data (malloc'd). NULL on ENOMEM. */

@@ -28,13 +28,6 @@
  * calls in flight get this long to finish before they are cancelled. */
 #define API_STOP_GRACE_USEC (500 * 1000ULL)
 
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* ---- set-up ---- */
 
 /* gRPC's own messages go to our log (journald fields, our levels), not
@@ -78,6 +71,7 @@ static ApiEndpoint *endpoint_free(ApiEndpoint *e) {
         if (!e)
                 return NULL;
         rpc_method_table_done(&e->methods);
+        free(e->call_counters);
         free(e->name);
         free(e->socket_path);
         free(e);
@@ -174,6 +168,24 @@ void api_server_counters(ApiServer *s, uint64_t *ret_calls, uint64_t *ret_failed
                 *ret_failed = atomic_load(&s->n_failed);
 }
 
+void api_server_visit_call_stats(ApiServer *s, ApiCallStatsVisitor visit, void *userdata) {
+        ApiCallTotals t;
+
+        for (size_t i = 0; s && i < s->n_endpoints; i++) {
+                const ApiEndpoint *e = s->endpoints[i];
+
+                if (!e->call_counters)
+                        continue;
+                for (size_t m = 0; m <= e->methods.n_methods; m++) {
+                        /* Streams are not counted (count_call()). */
+                        if (m < e->methods.n_methods && e->methods.methods[m].server_streaming)
+                                continue;
+                        api_call_counters_read(&e->call_counters[m], &t);
+                        visit(e->name, m < e->methods.n_methods ? e->methods.methods[m].path : NULL, &t, userdata);
+                }
+        }
+}
+
 int api_server_start(ApiServer *s, const char **ret_failed_path) {
         int r = 0;
 
@@ -193,6 +205,15 @@ int api_server_start(ApiServer *s, const char **ret_failed_path) {
                                 *ret_failed_path = s->endpoints[i]->socket_path;
                         return r;
                 }
+        }
+
+        /* The method tables are final now: one counter set per method. */
+        for (size_t i = 0; i < s->n_endpoints; i++) {
+                ApiEndpoint *e = s->endpoints[i];
+
+                e->call_counters = calloc(e->methods.n_methods + 1, sizeof(ApiCallCounters));
+                if (!e->call_counters)
+                        return -ENOMEM;
         }
 
         s->queue_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -298,7 +319,7 @@ void api_server_stop(ApiServer *s) {
         pthread_mutex_lock(&s->lock);
         for (ServerCall *w = s->watches; w; w = w->next)
                 watch_end_locked(w);
-        all = wait_shutdowns_locked(s, n_servers, monotonic_usec() + API_STOP_GRACE_USEC);
+        all = wait_shutdowns_locked(s, n_servers, api_monotonic_usec() + API_STOP_GRACE_USEC);
         pthread_mutex_unlock(&s->lock);
 
         if (!all) {

@@ -23,6 +23,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <systemd/sd-event.h>
 
+#include "api-call-stats.h"
 #include "api-state.h"
 #include "rpc.h"
 
@@ -88,3 +89,12 @@ void api_server_stop(ApiServer *s);
 /* Calls received and those answered with a status other than OK, since
  * the start. Any thread. */
 void api_server_counters(ApiServer *s, uint64_t *ret_calls, uint64_t *ret_failed);
+
+/* method_path: "/pkg.Service/Method", or NULL for the calls to paths the
+ * endpoint does not serve. */
+typedef void (*ApiCallStatsVisitor)(const char *endpoint, const char *method_path, const ApiCallTotals *t,
+                                    void *userdata);
+/* Visits every unary method of every endpoint with its call counters (by
+ * final status, their latency). Any thread, once started and
+ * until freed: the tables do not change after the start. */
+void api_server_visit_call_stats(ApiServer *s, ApiCallStatsVisitor visit, void *userdata);

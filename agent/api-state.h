@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plugins/cgroup-write-stats.h"
 #include "qos/cgroup-layout.h"
 #include "qos/kube-cgroup.h"
 #include "qos/resource.h"
 #include "qos/snapshot.h"
+#include "tick-durations.h"
 
 /* One resource's controller as GetStatus shows it. The targets and bounds
  * come from the configuration; the has_* parts are filled by the sensors
@@ -88,6 +90,13 @@ typedef struct ApiState {
         ApiEvictionCounts evictions[_RESOURCE_MAX];
         ApiSensorStatus *sensors;
         size_t n_sensors;
+
+        /* Every tick's duration so far (manager_tick()). */
+        TickDurations tick_durations;
+        /* What the cgroup writer did, per knob and outcome, since the
+         * start; has_cgroup_writes false while the agent owns no writer. */
+        bool has_cgroup_writes;
+        CgroupWriteStats cgroup_writes;
 
         size_t n_pods, n_containers, n_other_cgroups;
         size_t n_by_class[_QOS_CLASS_MAX];

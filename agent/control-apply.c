@@ -27,7 +27,29 @@ int control_managed_roots(const Config *config, const NodeModel *model, const ch
         return 0;
 }
 
+static void add_write_stats(CgroupWriteStats *sum, const CgroupWriteStats *more) {
+        for (int k = 0; k < _CGROUP_KNOB_MAX; k++)
+                for (int r = 0; r < _CGROUP_WRITE_RESULT_MAX; r++)
+                        sum->calls[k][r] += more->calls[k][r];
+}
+
+void control_write_stats(const Control *c, CgroupWriteStats *ret) {
+        *ret = c->retired_writes;
+        if (c->writer) {
+                CgroupWriteStats current;
+
+                cgroup_writer_knob_stats(c->writer, &current);
+                add_write_stats(ret, &current);
+        }
+}
+
 void control_writer_drop(Control *c) {
+        if (c->writer) {
+                CgroupWriteStats last;
+
+                cgroup_writer_knob_stats(c->writer, &last);
+                add_write_stats(&c->retired_writes, &last);
+        }
         cgroup_writer_free(c->writer);
         c->writer = NULL;
         for (size_t i = 0; i < c->n_writer_roots; i++)

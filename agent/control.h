@@ -16,6 +16,7 @@
 #include "qos/app-signals.h"
 #include "qos/controller.h"
 #include "qos/eviction.h"
+#include "plugins/cgroup-write-stats.h"
 #include "qos/reclaimable.h"
 
 /* IO has no capacity to read: "max: 0" means this much at the top of the
@@ -49,6 +50,9 @@ typedef struct Control {
         const NodeModel *writer_model; /* the model whose layout the writer uses */
         char **writer_roots; /* the managed roots the writer was made for */
         size_t n_writer_roots;
+        /* What writers dropped since (a reload, kubepods appearing) had
+         * done: the counts stay monotonic for the metrics. */
+        CgroupWriteStats retired_writes;
 
         BlockDevice *devices;
         size_t n_devices;
@@ -71,6 +75,10 @@ bool control_budget(const Control *c, Resource r, double *ret);
 /* One line for STATUS=: "best-effort budgets: cpu 1500m, memory 3.0 GiB
  * (floor), io no limit; fail-safe: io". */
 void control_summary(const Control *c, char *buf, size_t size);
+
+/* Every cgroup write the control stage made since the start, per knob and
+ * outcome. */
+void control_write_stats(const Control *c, CgroupWriteStats *ret);
 
 /* Copies the controllers' state, the estimate and the eviction counts into
  * a state being built for the API. */

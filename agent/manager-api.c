@@ -13,6 +13,7 @@
 #include "api-plugins.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics-server.h"
 #include "nodeqos_admin.pb-c.h"
 #include "unix-socket.h"
 
@@ -29,6 +30,7 @@ struct ManagerApi {
         bool plugin_service_ready;
         ApiEndpoint *endpoints[_MANAGER_API_ENDPOINT_MAX];
         uint64_t started_usec;
+        MetricsServer *metrics; /* NULL: disabled, or it could not bind */
 };
 
 /* What each resource's controller steers on, for GetStatus (see the
@@ -51,7 +53,10 @@ static uint64_t monotonic_usec(void) {
 ManagerApi *manager_api_free(ManagerApi *api) {
         if (!api)
                 return NULL;
-        /* The server first: its handlers point at the plugins and states. */
+        /* The metrics thread first (it reads the states and the gRPC
+         * counters), then the gRPC server: its handlers point at the
+         * plugins and states. */
+        metrics_server_free(api->metrics);
         api_server_free(api->server);
         for (size_t i = 0; i < api->n_plugins; i++)
                 kubelet_plugin_done(&api->plugins[i]);
@@ -86,6 +91,11 @@ static void publish(ManagerApi *api, Manager *m) {
         st->tick = m->n_ticks;
         st->tick_interval_usec = m->config->tick_interval_usec;
         st->dry_run = m->dry_run;
+        st->tick_durations = m->tick_durations;
+        if (m->control) {
+                st->has_cgroup_writes = true;
+                control_write_stats(m->control, &st->cgroup_writes);
+        }
         for (SensorKind k = 0; r >= 0 && m->model && k < _SENSOR_MAX; k++)
                 r = api_state_add_sensor(st, sensor_kind_to_string(k), sensors_up(m->model->sensors, k),
                                          sensors_down_reason(m->model->sensors, k));
@@ -243,6 +253,30 @@ static int add_plugins(ManagerApi *api, const Config *config) {
         return 0;
 }
 
+/* The Prometheus endpoint reads the same published states as gRPC. It is
+ * the operator's view, not the QoS: an address it cannot bind (a port
+ * taken by another service) is logged and the agent runs without it. */
+static void start_metrics(ManagerApi *api, const Config *config) {
+        const char *reason = NULL;
+        int r;
+
+        if (!config->metrics_enabled)
+                return;
+        r = metrics_server_start(&(MetricsServerParams) {
+                                         .listen = config->metrics_listen,
+                                         .states = &api->states,
+                                         .api = api->server,
+                                 },
+                                 &api->metrics, &reason);
+        if (r == -ENOMEM)
+                log_oom();
+        else if (r < 0)
+                log_error_errno(r, "Cannot serve metrics on %s: %s; running without the metrics endpoint.",
+                                config->metrics_listen, reason ?: strerror(-r));
+        else
+                log_info("Metrics on http://%s/metrics (and /healthz, /readyz).", config->metrics_listen);
+}
+
 int manager_api_start(Manager *m) {
         _cleanup_(manager_api_freep) ManagerApi *api = NULL;
         const Config *config = m->config;
@@ -323,6 +357,7 @@ int manager_api_start(Manager *m) {
                 return log_error_errno(r, "Cannot serve the gRPC API on %s: %m", strna(failed));
         }
 
+        start_metrics(api, config);
         m->api = TAKE_PTR(api);
         if (m->api->n_plugins > 0)
                 log_info("gRPC API on %s (admin, runtime hooks); QRM plugins cpu on %s, memory on %s.",
@@ -338,4 +373,7 @@ void manager_api_check_reload(Manager *m, const Config *new_config) {
             !streq_ptr(new_config->state_dir, m->config->state_dir))
                 log_warning("api.admin_socket, api.kubelet_plugin_dir or api.state_dir changed: takes effect at the "
                             "next restart.");
+        if (new_config->metrics_enabled != m->config->metrics_enabled ||
+            !streq_ptr(new_config->metrics_listen, m->config->metrics_listen))
+                log_warning("metrics.enabled or metrics.listen changed: takes effect at the next restart.");
 }

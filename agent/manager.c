@@ -126,6 +126,8 @@ static void manager_tick(Manager *m, uint64_t now) {
 
                 control_tick(m->control, m->config, m->model, has_app ? &app : NULL, pool, m->dry_run, now);
         }
+        /* Before publishing, so /metrics sees this tick's duration too. */
+        tick_durations_observe(&m->tick_durations, now_usec() - now);
         manager_api_publish(m);
         notify_status(m);
 }

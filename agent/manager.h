@@ -14,6 +14,7 @@
 #include "node-model.h"
 #include "pressure-triggers.h"
 #include "qos/app-signals.h"
+#include "tick-durations.h"
 
 typedef struct ManagerApi ManagerApi;
 
@@ -34,6 +35,7 @@ typedef struct Manager {
         uint64_t n_pressure_wakeups;
         uint64_t n_reloads;
         uint64_t n_failed_reloads;
+        TickDurations tick_durations; /* for /metrics */
 
         /* The gRPC API (manager-api.c). dry_run: decide and report, write
          * no cgroup setting (set through the admin API). */

@@ -12,6 +12,7 @@ PACKAGES="
   clang llvm libclang-rt-14-dev bpftool
   stress-ng fio libbpf-tools linux-perf time
   rt-tests redis-server gnuplot-nox
+  prometheus
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -67,6 +67,7 @@ struct CgroupWriter {
          * counted as such and not as a failure. */
         bool refusing;
         CgroupWriterStats stats;
+        CgroupWriteStats knob_stats;
 };
 
 /* A component is clean if it is not empty (no "//", no leading or trailing
@@ -121,9 +122,10 @@ static int refuse(CgroupWriter *w, int error, const char *cgroup, const char *wh
 }
 
 /* Counts the outcome of one setter call. */
-static int account(CgroupWriter *w, int r) {
+static int account(CgroupWriter *w, CgroupKnob knob, int r) {
         if (!w)
                 return r;
+        w->knob_stats.calls[knob][cgroup_write_result_of(r, w->refusing)]++;
         if (w->refusing)
                 w->stats.refused++;
         else if (r < 0)
@@ -355,9 +357,9 @@ int cgroup_set_cpu_quota(CgroupWriter *w, const char *cgroup, int64_t quota_usec
 
         r = prepare(w, cgroup, CGROUP_CONTROLLER_CPU, &h);
         if (r < 0)
-                return account(w, r);
+                return account(w, CGROUP_KNOB_CPU_QUOTA, r);
         if (period_usec == 0)
-                return account(w, -EINVAL);
+                return account(w, CGROUP_KNOB_CPU_QUOTA, -EINVAL);
 
         (void) snprintf(period, sizeof(period), "%" PRIu64, period_usec);
         if (is_v2(w, h)) {
@@ -365,11 +367,12 @@ int cgroup_set_cpu_quota(CgroupWriter *w, const char *cgroup, int64_t quota_usec
                         (void) snprintf(both, sizeof(both), "max %s", period);
                 else
                         (void) snprintf(both, sizeof(both), "%" PRId64 " %s", quota_usec, period);
-                return account(w, write_knob(w, h, cgroup, "cpu.max", NULL, both));
+                return account(w, CGROUP_KNOB_CPU_QUOTA, write_knob(w, h, cgroup, "cpu.max", NULL, both));
         }
 
         (void) snprintf(quota, sizeof(quota), "%" PRId64, quota_usec < 0 ? (int64_t) -1 : quota_usec);
-        return account(w, write_pair(w, h, cgroup, "cpu.cfs_period_us", period, "cpu.cfs_quota_us", quota));
+        return account(w, CGROUP_KNOB_CPU_QUOTA,
+                       write_pair(w, h, cgroup, "cpu.cfs_period_us", period, "cpu.cfs_quota_us", quota));
 }
 
 int cgroup_set_cpu_weight(CgroupWriter *w, const char *cgroup, uint64_t weight) {
@@ -379,18 +382,18 @@ int cgroup_set_cpu_weight(CgroupWriter *w, const char *cgroup, uint64_t weight) 
 
         r = prepare(w, cgroup, CGROUP_CONTROLLER_CPU, &h);
         if (r < 0)
-                return account(w, r);
+                return account(w, CGROUP_KNOB_CPU_WEIGHT, r);
         if (weight < WEIGHT_MIN || weight > WEIGHT_MAX)
-                return account(w, -EINVAL);
+                return account(w, CGROUP_KNOB_CPU_WEIGHT, -EINVAL);
 
         if (is_v2(w, h)) {
                 (void) snprintf(value, sizeof(value), "%" PRIu64, weight);
-                return account(w, write_knob(w, h, cgroup, "cpu.weight", NULL, value));
+                return account(w, CGROUP_KNOB_CPU_WEIGHT, write_knob(w, h, cgroup, "cpu.weight", NULL, value));
         }
         /* The kubelet's and runc's mapping, so a pod gets the same shares
          * whether nodeqos or the runtime set them. */
         (void) snprintf(value, sizeof(value), "%" PRIu64, scale_weight(weight, SHARES_MIN, SHARES_MAX));
-        return account(w, write_knob(w, h, cgroup, "cpu.shares", NULL, value));
+        return account(w, CGROUP_KNOB_CPU_WEIGHT, write_knob(w, h, cgroup, "cpu.shares", NULL, value));
 }
 
 int cgroup_set_cpu_idle(CgroupWriter *w, const char *cgroup, bool idle) {
@@ -399,7 +402,7 @@ int cgroup_set_cpu_idle(CgroupWriter *w, const char *cgroup, bool idle) {
 
         r = prepare(w, cgroup, CGROUP_CONTROLLER_CPU, &h);
         if (r < 0)
-                return account(w, r);
+                return account(w, CGROUP_KNOB_CPU_IDLE, r);
         /* Same file and values on v1 (kernels >= 5.15) and v2; a missing
          * file (older kernel) comes back as -EOPNOTSUPP. */
         r = write_knob(w, h, cgroup, "cpu.idle", NULL, idle ? "1" : "0");
@@ -408,7 +411,7 @@ int cgroup_set_cpu_idle(CgroupWriter *w, const char *cgroup, bool idle) {
                  * minimum, and back to the default, not to the old value):
                  * what we remember of it is no longer true. */
                 forget_file(w, h, cgroup, is_v2(w, h) ? "cpu.weight" : "cpu.shares");
-        return account(w, r);
+        return account(w, CGROUP_KNOB_CPU_IDLE, r);
 }
 
 /* A kernel cpu/node list: digits, ',' and '-'. Anything else (a newline
@@ -418,46 +421,47 @@ static bool cpu_list_valid(const char *list) {
         return list && strspn(list, "0123456789,-") == strlen(list);
 }
 
-static int set_cpuset(CgroupWriter *w, const char *cgroup, const char *file, const char *list) {
+static int set_cpuset(CgroupWriter *w, CgroupKnob knob, const char *cgroup, const char *file, const char *list) {
         unsigned h;
         int r;
 
         r = prepare(w, cgroup, CGROUP_CONTROLLER_CPUSET, &h);
         if (r < 0)
-                return account(w, r);
+                return account(w, knob, r);
         if (!cpu_list_valid(list))
-                return account(w, -EINVAL);
+                return account(w, knob, -EINVAL);
         /* An empty list (v2: fall back to the parent's cpus) must still
          * reach the kernel as a write: a zero-length write() may not. */
-        return account(w, write_knob(w, h, cgroup, file, NULL, *list ? list : "\n"));
+        return account(w, knob, write_knob(w, h, cgroup, file, NULL, *list ? list : "\n"));
 }
 
 int cgroup_set_cpuset_cpus(CgroupWriter *w, const char *cgroup, const char *cpus) {
-        return set_cpuset(w, cgroup, "cpuset.cpus", cpus);
+        return set_cpuset(w, CGROUP_KNOB_CPUSET_CPUS, cgroup, "cpuset.cpus", cpus);
 }
 
 int cgroup_set_cpuset_mems(CgroupWriter *w, const char *cgroup, const char *mems) {
-        return set_cpuset(w, cgroup, "cpuset.mems", mems);
+        return set_cpuset(w, CGROUP_KNOB_CPUSET_MEMS, cgroup, "cpuset.mems", mems);
 }
 
-static int set_memory(CgroupWriter *w, const char *cgroup, int64_t bytes, const char *v2_file, const char *v1_file) {
+static int set_memory(CgroupWriter *w, CgroupKnob knob, const char *cgroup, int64_t bytes, const char *v2_file,
+                      const char *v1_file) {
         char value[32];
         unsigned h;
         int r;
 
         r = prepare(w, cgroup, CGROUP_CONTROLLER_MEMORY, &h);
         if (r < 0)
-                return account(w, r);
+                return account(w, knob, r);
 
         if (is_v2(w, h)) {
                 if (bytes < 0)
                         strcpy(value, "max");
                 else
                         (void) snprintf(value, sizeof(value), "%" PRId64, bytes);
-                return account(w, write_knob(w, h, cgroup, v2_file, NULL, value));
+                return account(w, knob, write_knob(w, h, cgroup, v2_file, NULL, value));
         }
         (void) snprintf(value, sizeof(value), "%" PRId64, bytes < 0 ? (int64_t) -1 : bytes);
-        return account(w, write_knob(w, h, cgroup, v1_file, NULL, value));
+        return account(w, knob, write_knob(w, h, cgroup, v1_file, NULL, value));
 }
 
 int cgroup_set_memory_high(CgroupWriter *w, const char *cgroup, int64_t bytes) {
@@ -468,11 +472,11 @@ int cgroup_set_memory_high(CgroupWriter *w, const char *cgroup, int64_t bytes) {
          * Unlike memory.high it does not slow the cgroup's own allocations
          * while memory is plentiful; memory.max (limit_in_bytes) stays the
          * hard cap. */
-        return set_memory(w, cgroup, bytes, "memory.high", "memory.soft_limit_in_bytes");
+        return set_memory(w, CGROUP_KNOB_MEMORY_HIGH, cgroup, bytes, "memory.high", "memory.soft_limit_in_bytes");
 }
 
 int cgroup_set_memory_max(CgroupWriter *w, const char *cgroup, int64_t bytes) {
-        return set_memory(w, cgroup, bytes, "memory.max", "memory.limit_in_bytes");
+        return set_memory(w, CGROUP_KNOB_MEMORY_MAX, cgroup, bytes, "memory.max", "memory.limit_in_bytes");
 }
 
 static void format_io_limit(char *buf, size_t size, uint64_t v) {
@@ -496,9 +500,9 @@ int cgroup_set_io_max(CgroupWriter *w, const char *cgroup, unsigned major, unsig
 
         r = prepare(w, cgroup, CGROUP_CONTROLLER_BLKIO, &h);
         if (r < 0)
-                return account(w, r);
+                return account(w, CGROUP_KNOB_IO_MAX, r);
         if (!limits)
-                return account(w, -EINVAL);
+                return account(w, CGROUP_KNOB_IO_MAX, -EINVAL);
 
         (void) snprintf(device, sizeof(device), "%u:%u", major, minor);
         if (is_v2(w, h)) {
@@ -510,7 +514,7 @@ int cgroup_set_io_max(CgroupWriter *w, const char *cgroup, unsigned major, unsig
                 format_io_limit(wiops, sizeof(wiops), limits->write_iops);
                 (void) snprintf(value, sizeof(value), "%s rbps=%s wbps=%s riops=%s wiops=%s", device, rbps, wbps,
                                 riops, wiops);
-                return account(w, write_knob(w, h, cgroup, "io.max", device, value));
+                return account(w, CGROUP_KNOB_IO_MAX, write_knob(w, h, cgroup, "io.max", device, value));
         }
 
         /* v1: one file per limit; "0" removes that device's line. */
@@ -519,10 +523,10 @@ int cgroup_set_io_max(CgroupWriter *w, const char *cgroup, unsigned major, unsig
                 (void) snprintf(value, sizeof(value), "%s %" PRIu64, device, v1_values[i]);
                 r = write_knob(w, h, cgroup, v1_files[i], device, value);
                 if (r < 0)
-                        return account(w, r);
+                        return account(w, CGROUP_KNOB_IO_MAX, r);
                 written = written || r > 0;
         }
-        return account(w, written);
+        return account(w, CGROUP_KNOB_IO_MAX, written);
 }
 
 int cgroup_set_io_weight(CgroupWriter *w, const char *cgroup, uint64_t weight) {
@@ -532,13 +536,13 @@ int cgroup_set_io_weight(CgroupWriter *w, const char *cgroup, uint64_t weight) {
 
         r = prepare(w, cgroup, CGROUP_CONTROLLER_BLKIO, &h);
         if (r < 0)
-                return account(w, r);
+                return account(w, CGROUP_KNOB_IO_WEIGHT, r);
         if (weight < WEIGHT_MIN || weight > WEIGHT_MAX)
-                return account(w, -EINVAL);
+                return account(w, CGROUP_KNOB_IO_WEIGHT, -EINVAL);
 
         if (is_v2(w, h)) {
                 (void) snprintf(value, sizeof(value), "default %" PRIu64, weight);
-                return account(w, write_knob(w, h, cgroup, "io.weight", NULL, value));
+                return account(w, CGROUP_KNOB_IO_WEIGHT, write_knob(w, h, cgroup, "io.weight", NULL, value));
         }
 
         /* v1: the first weight file this kernel has, starting with the one
@@ -555,10 +559,10 @@ int cgroup_set_io_weight(CgroupWriter *w, const char *cgroup, uint64_t weight) {
                 if (r != -EOPNOTSUPP) {
                         if (r >= 0)
                                 w->v1_io_weight_file = f;
-                        return account(w, r);
+                        return account(w, CGROUP_KNOB_IO_WEIGHT, r);
                 }
         }
-        return account(w, -EOPNOTSUPP);
+        return account(w, CGROUP_KNOB_IO_WEIGHT, -EOPNOTSUPP);
 }
 
 void cgroup_writer_forget(CgroupWriter *w, const char *cgroup) {
@@ -569,6 +573,10 @@ void cgroup_writer_forget(CgroupWriter *w, const char *cgroup) {
 
 CgroupWriterStats cgroup_writer_stats(const CgroupWriter *w) {
         return w ? w->stats : (CgroupWriterStats) {};
+}
+
+void cgroup_writer_knob_stats(const CgroupWriter *w, CgroupWriteStats *ret) {
+        *ret = w ? w->knob_stats : (CgroupWriteStats) {};
 }
 
 CgroupWriter *cgroup_writer_free(CgroupWriter *w) {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plugins/cgroup-write-stats.h"
 #include "qos/cgroup-layout.h"
 
 typedef struct CgroupWriter CgroupWriter;
@@ -77,7 +78,10 @@ int cgroup_set_io_weight(CgroupWriter *w, const char *cgroup, uint64_t weight);
 /* Forgets the remembered values of a removed cgroup (and its children). */
 void cgroup_writer_forget(CgroupWriter *w, const char *cgroup);
 
+/* The totals: written and unchanged count files, refused and failed calls. */
 CgroupWriterStats cgroup_writer_stats(const CgroupWriter *w);
+/* Per knob and outcome, one count per setter call (zeros for NULL). */
+void cgroup_writer_knob_stats(const CgroupWriter *w, CgroupWriteStats *ret);
 
 /* The textual check alone, for tests and for refusing requests early: 0 if
  * cgroup is a clean relative path at or below one of the roots, else -EPERM. */

@@ -32,12 +32,74 @@ def generate_modules(outdir, proto_dir, health_dir):
     sys.path.insert(0, outdir)
 
 
-def config(workdir, extra=""):
-    """A configuration keeping the daemon out of the system's paths."""
+def config(workdir, extra="", metrics_listen=None):
+    """A configuration keeping the daemon out of the system's paths; the
+    metrics endpoint off unless metrics_listen ("127.0.0.1:PORT") is given."""
+    metrics = ("metrics: {enabled: true, listen: '%s'}\n" % metrics_listen if metrics_listen
+               else "metrics: {enabled: false}\n")
     return ("tick_interval_ms: 200\n"
             "runtime_dir: %s/run\n"
             "api: {admin_socket: %s/run/nodeqos.sock, kubelet_plugin_dir: %s/plugins, state_dir: %s/state}\n"
-            "metrics: {enabled: false}\n%s") % (workdir, workdir, workdir, workdir, extra)
+            "%s%s") % (workdir, workdir, workdir, workdir, metrics, extra)
+
+
+def free_port():
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def cgroup_hierarchies():
+    """Every cgroup hierarchy below /sys/fs/cgroup but v1 cpuset (whose
+    children need cpus and mems before use) and name=systemd."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields, _, tail = line.partition(" - ")
+            mount = fields.split()[4]
+            fstype, _, options = tail.split()[:3]
+            if not mount.startswith(CGROUP_ROOT + "/") and mount != CGROUP_ROOT:
+                continue
+            opts = options.split(",")
+            if fstype == "cgroup2" or (fstype == "cgroup" and any(
+                    c in opts for c in ("cpu", "cpuacct", "memory", "blkio"))):
+                found.append(mount)
+    return found
+
+
+class ThrowawayCgroups:
+    """A cgroup tree of the test's own, named NAME in every hierarchy (a
+    throwaway kubelet root: kubelet_cgroup_root points at /NAME)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def make(self, rel):
+        for h in cgroup_hierarchies():
+            os.makedirs(os.path.join(h, self.name, rel), exist_ok=True)
+
+    def remove(self, rel):
+        for h in cgroup_hierarchies():
+            try:
+                os.rmdir(os.path.join(h, self.name, rel))
+            except FileNotFoundError:
+                pass
+
+    def remove_all(self):
+        for h in cgroup_hierarchies():
+            top = os.path.join(h, self.name)
+            for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
+                try:
+                    os.rmdir(dirpath)
+                except OSError:
+                    pass
+
+    def left_behind(self):
+        return [h for h in cgroup_hierarchies() if os.path.exists(os.path.join(h, self.name))]
 
 
 class Daemon:
@@ -98,52 +160,3 @@ class Daemon:
             self.sock.close()
         if not self.stderr.closed:
             self.stderr.close()
-
-
-CGROUP_ROOT = "/sys/fs/cgroup"
-
-
-def cgroup_hierarchies():
-    """Every cgroup hierarchy below /sys/fs/cgroup but v1 cpuset (whose
-    children need cpus and mems before use) and name=systemd."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields, _, tail = line.partition(" - ")
-            mount = fields.split()[4]
-            fstype, _, options = tail.split()[:3]
-            if not mount.startswith(CGROUP_ROOT + "/") and mount != CGROUP_ROOT:
-                continue
-            opts = options.split(",")
-            if fstype == "cgroup2" or (fstype == "cgroup" and any(
-                    c in opts for c in ("cpu", "cpuacct", "memory", "blkio"))):
-                found.append(mount)
-    return found
-
-
-class CgroupTree:
-    """A throwaway tree named name in every hierarchy the readers use (e.g.
-    a kubelet hierarchy for cgroup.kubelet_cgroup_root)."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def make(self, rel):
-        for h in cgroup_hierarchies():
-            os.makedirs(os.path.join(h, self.name, rel), exist_ok=True)
-
-    def remove(self, rel):
-        for h in cgroup_hierarchies():
-            try:
-                os.rmdir(os.path.join(h, self.name, rel))
-            except FileNotFoundError:
-                pass
-
-    def remove_all(self):
-        for h in cgroup_hierarchies():
-            top = os.path.join(h, self.name)
-            for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
-                try:
-                    os.rmdir(dirpath)
-                except OSError:
-                    pass

@@ -43,7 +43,7 @@ TREE = [
 ]
 WAIT = 8.0
 
-cgroups = harness.CgroupTree(NAME)
+cgroups = harness.ThrowawayCgroups(NAME)
 
 
 def config(workdir, extra=""):
@@ -120,7 +120,7 @@ def main():
         cgroups.remove_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    left = [h for h in harness.cgroup_hierarchies() if os.path.exists(os.path.join(h, NAME))]
+    left = cgroups.left_behind()
     check("no cgroup left behind", not left, str(left))
     print("# %d failed" % len(failures))
     return 1 if failures else 0

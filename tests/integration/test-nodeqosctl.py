@@ -248,7 +248,7 @@ def main():
         print("needs root (cgroups): skipped")
         return 77
     workdir = tempfile.mkdtemp(prefix="nodeqos-test-ctl-")
-    cgroups = harness.CgroupTree(NAME)
+    cgroups = harness.ThrowawayCgroups(NAME)
     d = None
     try:
         os.chmod(workdir, 0o755)  # nobody must reach the socket to be refused by it

@@ -424,6 +424,49 @@ static void test_forget(void **state) {
         assert_int_equal(cgroup_set_cpu_idle(f->w, "kubepods.slice/pod12", true), 1);
 }
 
+/* Per knob and outcome: one count per setter call, whatever the number of
+ * files (a v1 quota is two), next to the totals which count files. */
+static void test_knob_stats(void **state) {
+        Fixture *f = *state = fixture_new(FIXTURE_V1);
+        const char *cg = "kubepods.slice/pod1";
+        CgroupWriteStats st;
+
+        assert_int_equal(cgroup_set_cpu_quota(f->w, cg, 50000, 100000), 1);
+        assert_int_equal(cgroup_set_cpu_quota(f->w, cg, 50000, 100000), 0);
+        assert_int_equal(cgroup_set_memory_max(f->w, "system.slice/x", 4096), -EPERM);
+        assert_int_equal(cgroup_set_cpu_weight(f->w, cg, 0), -EINVAL);
+        assert_int_equal(cgroup_set_memory_high(f->w, "kubepods.slice/gone", 4096), -ENOENT);
+        assert_int_equal(cgroup_set_cpuset_cpus(f->w, cg, "0"), 1);
+
+        cgroup_writer_knob_stats(f->w, &st);
+        assert_int_equal(st.calls[CGROUP_KNOB_CPU_QUOTA][CGROUP_WRITE_WRITTEN], 1);
+        assert_int_equal(st.calls[CGROUP_KNOB_CPU_QUOTA][CGROUP_WRITE_UNCHANGED], 1);
+        assert_int_equal(st.calls[CGROUP_KNOB_MEMORY_MAX][CGROUP_WRITE_REFUSED], 1);
+        assert_int_equal(st.calls[CGROUP_KNOB_CPU_WEIGHT][CGROUP_WRITE_FAILED], 1);
+        assert_int_equal(st.calls[CGROUP_KNOB_MEMORY_HIGH][CGROUP_WRITE_GONE], 1);
+        assert_int_equal(st.calls[CGROUP_KNOB_CPUSET_CPUS][CGROUP_WRITE_WRITTEN], 1);
+        uint64_t total = 0;
+        for (size_t k = 0; k < _CGROUP_KNOB_MAX; k++)
+                for (size_t r = 0; r < _CGROUP_WRITE_RESULT_MAX; r++)
+                        total += st.calls[k][r];
+        assert_int_equal(total, 6);
+
+        /* The totals keep their meaning: files written (period and quota, the cpuset). */
+        assert_int_equal(cgroup_writer_stats(f->w).written, 3);
+        assert_int_equal(cgroup_writer_stats(f->w).refused, 1);
+
+        cgroup_writer_knob_stats(NULL, &st);
+        assert_int_equal(st.calls[CGROUP_KNOB_CPU_QUOTA][CGROUP_WRITE_WRITTEN], 0);
+        for (size_t k = 0; k < _CGROUP_KNOB_MAX; k++)
+                assert_non_null(cgroup_knob_to_string(k));
+        for (size_t r = 0; r < _CGROUP_WRITE_RESULT_MAX; r++)
+                assert_non_null(cgroup_write_result_to_string(r));
+        assert_string_equal(cgroup_knob_to_string(CGROUP_KNOB_IO_MAX), "io_max");
+        assert_string_equal(cgroup_write_result_to_string(CGROUP_WRITE_GONE), "gone");
+        assert_null(cgroup_knob_to_string(_CGROUP_KNOB_MAX));
+        assert_null(cgroup_write_result_to_string(_CGROUP_WRITE_RESULT_MAX));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_write_v2, fixture_setup, fixture_teardown),
@@ -435,6 +478,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_invalid, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_new, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_forget, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_knob_stats, fixture_setup, fixture_teardown),
         };
 
         return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
