@@ -47,7 +47,10 @@ static double ls_runqueue_p99_usec(const NodeSnapshot *s) {
                 const SensorTick *t = &s->classes[ls_classes[k]].sensor_tick;
 
                 if (t->has_runqueue)
-                        worst = fmax(worst, t->runqueue_p99_ns / 1000.0);
+                        worst = fmax(worst, (t->runqueue_count >= INDICATOR_RUNQUEUE_MIN_EVENTS_FOR_P99
+                                                     ? t->runqueue_p99_ns
+                                                     : t->runqueue_p90_ns) /
+                                                    1000.0);
         }
         return worst;
 }

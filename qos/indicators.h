@@ -25,6 +25,12 @@ typedef enum Indicator {
         _INDICATOR_INVALID = -1,
 } Indicator;
 
+/* Below this many wakeups in a tick, a class's run-queue p99 is its one or
+ * two worst samples: the p90 stands in for it, so that a nearly idle
+ * latency-sensitive pod's single late wakeup does not take all of
+ * best-effort's CPU away. */
+#define INDICATOR_RUNQUEUE_MIN_EVENTS_FOR_P99 100
+
 typedef struct IndicatorInfo {
         Resource resource;
         const char *name; /* "runqueue_p99", for status and metrics */

@@ -43,11 +43,12 @@ static void test_node_and_sensors(void **state) {
         IndicatorReading r[_INDICATOR_MAX];
 
         fill_node(&s);
-        s.classes[QOS_CLASS_SHARED_CORES].sensor_tick =
-                (SensorTick) { .has_runqueue = true, .runqueue_p99_ns = 150000, .reclaim_ns = 4000000 };
+        s.classes[QOS_CLASS_SHARED_CORES].sensor_tick = (SensorTick) {
+                .has_runqueue = true, .runqueue_p99_ns = 150000, .runqueue_count = 500, .reclaim_ns = 4000000
+        };
         s.classes[QOS_CLASS_DEDICATED_CORES].sensor_tick =
-                (SensorTick) { .has_runqueue = true, .runqueue_p99_ns = 300000, .io_p99_ns = { 0, 7000000 },
-                               .io_count = { 0, 12 } };
+                (SensorTick) { .has_runqueue = true, .runqueue_p99_ns = 300000, .runqueue_count = 100,
+                               .io_p99_ns = { 0, 7000000 }, .io_count = { 0, 12 } };
         /* Best-effort's own suffering is not the indicator. */
         s.classes[QOS_CLASS_RECLAIMED_CORES].sensor_tick =
                 (SensorTick) { .has_runqueue = true, .runqueue_p99_ns = 9e9, .reclaim_ns = 9000000000 };
@@ -66,6 +67,22 @@ static void test_node_and_sensors(void **state) {
         assert_int_equal(r[INDICATOR_CPU_PSI].state, INDICATOR_UNUSED);
         assert_int_equal(r[INDICATOR_MEMORY_PSI].state, INDICATOR_UNUSED);
         assert_int_equal(r[INDICATOR_IO_PSI].state, INDICATOR_UNUSED);
+}
+
+static void test_few_wakeups_use_the_p90(void **state) {
+        NodeSnapshot s;
+        IndicatorReading r[_INDICATOR_MAX];
+
+        fill_node(&s);
+        /* 20 wakeups: the p99 is the single worst one. */
+        s.classes[QOS_CLASS_SHARED_CORES].sensor_tick = (SensorTick) {
+                .has_runqueue = true, .runqueue_p90_ns = 80000, .runqueue_p99_ns = 3000000, .runqueue_count = 20
+        };
+        indicators_read(&s, &targets, NULL, 1.0, r);
+        assert_true(fabs(r[INDICATOR_CPU_RUNQUEUE_P99].value - 80) < 1e-9);
+        s.classes[QOS_CLASS_SHARED_CORES].sensor_tick.runqueue_count = INDICATOR_RUNQUEUE_MIN_EVENTS_FOR_P99;
+        indicators_read(&s, &targets, NULL, 1.0, r);
+        assert_true(fabs(r[INDICATOR_CPU_RUNQUEUE_P99].value - 3000) < 1e-9);
 }
 
 static void test_idle_ls_reads_zero(void **state) {
@@ -133,6 +150,7 @@ static void test_app_signal_replaces_runqueue(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_node_and_sensors),
+                cmocka_unit_test(test_few_wakeups_use_the_p90),
                 cmocka_unit_test(test_idle_ls_reads_zero),
                 cmocka_unit_test(test_down_is_missing),
                 cmocka_unit_test(test_psi_where_cgroups_have_it),
