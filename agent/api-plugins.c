@@ -12,21 +12,33 @@
 
 /* ---- state, checkpoint ---- */
 
-void plugin_service_save_if_changed(PluginService *s) {
+/* The server's commit hook (api-server.h): once per batch of loop calls,
+ * before any of them is answered. */
+static int plugin_service_commit(void *userdata) {
+        PluginService *s = userdata;
         PluginError err = {};
         uint64_t gen = qrm_state_generation(s->state);
         int r;
 
+        /* Reads, refusals and repeated requests leave the generation alone:
+         * nothing to make durable. */
         if (gen == s->saved_generation)
-                return;
+                return 0;
         r = qrm_checkpoint_save(s->state, s->state_dir, &err);
-        if (r < 0) {
-                /* The answer stands (the kubelet acts on it); a restart
-                 * before the next successful save would forget it. */
-                log_error_errno(r, "Cannot save the QRM checkpoint in %s: %s", s->state_dir, err.message);
-                return;
-        }
+        if (r < 0)
+                /* The batch's successful calls are answered UNAVAILABLE
+                 * (the kubelet retries; a repeated request changes nothing
+                 * and is answered OK once a save succeeds). The state keeps
+                 * the changes, so the next save includes them. */
+                return log_error_errno(r, "Cannot save the QRM checkpoint in %s, failing the calls that changed "
+                                          "it: %s",
+                                       s->state_dir, err.message);
         s->saved_generation = gen;
+        return 0;
+}
+
+int plugin_service_install_commit(PluginService *s, ApiServer *server) {
+        return api_server_set_commit_hook(server, plugin_service_commit, s);
 }
 
 int plugin_service_init(PluginService *s, Manager *m, const char *state_dir) {
