@@ -21,7 +21,8 @@ typedef struct PluginService {
         CpuTopology *topology;
         QrmState *state;
         char *state_dir;
-        uint64_t saved_generation;
+        uint64_t saved_generation;    /* the state's generation in the last save or load */
+        uint64_t checkpoint_sequence; /* of the last save or load; 0: none */
 } PluginService;
 
 /* Loads the CPU topology, creates the state and restores the checkpoint
