@@ -41,84 +41,178 @@ uint64_t qrm_checkpoint_checksum(const void *data, size_t size) {
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The text is built with appends into one growing buffer, not stdio: the
+ * save runs before the answers of its batch and costs O(pods), and
+ * fprintf() took most of it (tests/bench/checkpoint-cost.sh). */
+
+/* Room for "%.17g" of any double, with the NUL. */
+#define DOUBLE_TEXT_MAX 32
+/* A checkpoint of a 100-pod node is ~12 KB: one allocation for most. */
+#define TEXT_INITIAL_BYTES (16 * 1024)
+
+typedef struct Text {
+        char *data;
+        size_t size, allocated;
+        bool oom; /* an append failed: the text is incomplete */
+} Text;
+
+static bool text_reserve(Text *t, size_t more) {
+        size_t want;
+        char *n;
+
+        if (t->oom)
+                return false;
+        if (t->allocated - t->size >= more)
+                return true;
+        want = MAX(t->allocated * 2, MAX(t->size + more, (size_t) TEXT_INITIAL_BYTES));
+        n = realloc(t->data, want);
+        if (!n) {
+                t->oom = true;
+                return false;
+        }
+        t->data = n;
+        t->allocated = want;
+        return true;
+}
+
+static void text_add(Text *t, const char *s, size_t n) {
+        if (!text_reserve(t, n))
+                return;
+        memcpy(t->data + t->size, s, n);
+        t->size += n;
+}
+
+static void text_add_str(Text *t, const char *s) {
+        text_add(t, s, strlen(s));
+}
+
+static void text_add_u64(Text *t, uint64_t v) {
+        char digits[20];
+        size_t n = 0;
+
+        do {
+                digits[sizeof(digits) - ++n] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v);
+        text_add(t, digits + sizeof(digits) - n, n);
+}
+
+/* The last request written per resource and its text: a node's requests
+ * repeat (the same sizes in many pods), and "%.17g" is the dearest part. */
+typedef struct RequestMemo {
+        uint64_t bits;
+        bool valid;
+        size_t len;
+        char text[DOUBLE_TEXT_MAX];
+} RequestMemo;
+
 typedef struct FormatContext {
-        FILE *f;
+        Text text;
         const char *last_pod; /* valid during the walk: the state does not change */
+        RequestMemo memo[_RESOURCE_MAX];
 } FormatContext;
 
 static const char *word(const char *s) {
         return s && *s ? s : "-";
 }
 
-static int format_list(FILE *f, const CpuMask *m) {
-        _cleanup_free_ char *s = NULL;
+static void format_list(Text *t, const CpuMask *m) {
+        size_t n;
 
         if (!m) {
-                fputs(" -", f);
-                return 0;
+                text_add(t, " -", 2);
+                return;
         }
-        if (cpu_list_format_alloc(m, &s) < 0)
-                return -ENOMEM;
-        fprintf(f, " %s", s);
-        return 0;
+        text_add(t, " ", 1);
+        /* Measured first, then written in place (with its NUL, dropped). */
+        n = cpu_list_format(m, NULL, 0);
+        if (!text_reserve(t, n + 1))
+                return;
+        (void) cpu_list_format(m, t->data + t->size, n + 1);
+        t->size += n;
 }
 
-static void format_request(FILE *f, bool allocated, double v) {
-        if (allocated)
-                fprintf(f, " %.17g", v);
-        else
-                fputs(" -", f);
+static void format_request(FormatContext *c, Resource r, bool allocated, double v) {
+        RequestMemo *m = &c->memo[r];
+        uint64_t bits;
+
+        if (!allocated) {
+                text_add(&c->text, " -", 2);
+                return;
+        }
+        memcpy(&bits, &v, sizeof(bits));
+        if (!m->valid || m->bits != bits) {
+                int n = snprintf(m->text, sizeof(m->text), " %.17g", v);
+
+                m->len = (size_t) MIN(MAX(n, 0), (int) sizeof(m->text) - 1);
+                m->bits = bits;
+                m->valid = true;
+        }
+        text_add(&c->text, m->text, m->len);
 }
 
 static int format_record(const QrmRecord *rec, void *userdata) {
         FormatContext *c = userdata;
-        int r;
+        Text *t = &c->text;
 
         if (!c->last_pod || strcmp(c->last_pod, rec->pod_uid) != 0) {
-                fprintf(c->f, "pod %s %s %s\n", rec->pod_uid, word(rec->pod_namespace), word(rec->pod_name));
+                text_add(t, "pod ", 4);
+                text_add_str(t, rec->pod_uid);
+                text_add(t, " ", 1);
+                text_add_str(t, word(rec->pod_namespace));
+                text_add(t, " ", 1);
+                text_add_str(t, word(rec->pod_name));
+                text_add(t, "\n", 1);
                 c->last_pod = rec->pod_uid;
         }
-        fprintf(c->f, "entry %s %s %" PRIu64 " %s", word(rec->container_name),
-                qrm_container_type_to_string(rec->container_type), rec->container_index,
-                qos_class_to_string(rec->qos_class));
-        format_request(c->f, rec->allocated[RESOURCE_CPU], rec->request[RESOURCE_CPU]);
-        format_request(c->f, rec->allocated[RESOURCE_MEMORY], rec->request[RESOURCE_MEMORY]);
-        r = format_list(c->f, rec->exclusive);
-        if (r < 0)
-                return r;
-        r = format_list(c->f, rec->memory_hint);
-        if (r < 0)
-                return r;
-        fputc('\n', c->f);
-        return 0;
+        text_add(t, "entry ", 6);
+        text_add_str(t, word(rec->container_name));
+        text_add(t, " ", 1);
+        text_add_str(t, qrm_container_type_to_string(rec->container_type));
+        text_add(t, " ", 1);
+        text_add_u64(t, rec->container_index);
+        text_add(t, " ", 1);
+        text_add_str(t, qos_class_to_string(rec->qos_class));
+        format_request(c, RESOURCE_CPU, rec->allocated[RESOURCE_CPU], rec->request[RESOURCE_CPU]);
+        format_request(c, RESOURCE_MEMORY, rec->allocated[RESOURCE_MEMORY], rec->request[RESOURCE_MEMORY]);
+        format_list(t, rec->exclusive);
+        format_list(t, rec->memory_hint);
+        text_add(t, "\n", 1);
+        return t->oom ? -ENOMEM : 0;
 }
 
 int qrm_checkpoint_format(const QrmState *s, uint64_t sequence, char **ret_data, size_t *ret_size) {
-        char *data = NULL;
-        size_t size = 0;
         FormatContext c = {};
+        int reclaimed = qrm_state_get_reclaimed_cpus(s);
+        char line[CHECKSUM_LINE_LEN + 1];
         int r;
 
-        c.f = open_memstream(&data, &size);
-        if (!c.f)
-                return -ENOMEM;
-
-        fprintf(c.f, "%s %d\n", MAGIC, QRM_CHECKPOINT_VERSION);
-        fprintf(c.f, SEQUENCE_PREFIX "%" PRIu64 "\n", sequence);
-        fprintf(c.f, "reclaimed-cpus %d\n", qrm_state_get_reclaimed_cpus(s));
+        text_add_str(&c.text, MAGIC " ");
+        text_add_u64(&c.text, QRM_CHECKPOINT_VERSION);
+        text_add_str(&c.text, "\n" SEQUENCE_PREFIX);
+        text_add_u64(&c.text, sequence);
+        text_add_str(&c.text, "\nreclaimed-cpus ");
+        if (reclaimed < 0)
+                text_add(&c.text, "-", 1);
+        text_add_u64(&c.text, (uint64_t) (reclaimed < 0 ? -(int64_t) reclaimed : reclaimed));
+        text_add(&c.text, "\n", 1);
         r = qrm_state_foreach_record(s, format_record, &c);
-        if (r >= 0 && fflush(c.f) != 0)
-                r = -ENOMEM;
-        if (r >= 0)
-                fprintf(c.f, CHECKSUM_PREFIX "%016" PRIx64 "\n", qrm_checkpoint_checksum(data, size));
-        if (fclose(c.f) != 0 && r >= 0)
+        if (r >= 0 && !c.text.oom) {
+                (void) snprintf(line, sizeof(line), CHECKSUM_PREFIX "%016" PRIx64 "\n",
+                                qrm_checkpoint_checksum(c.text.data, c.text.size));
+                text_add(&c.text, line, CHECKSUM_LINE_LEN);
+        }
+        /* One byte more with a NUL: callers may treat it as a string. */
+        if (r >= 0 && text_reserve(&c.text, 1))
+                c.text.data[c.text.size] = 0;
+        if (r >= 0 && c.text.oom)
                 r = -ENOMEM;
         if (r < 0) {
-                free(data);
+                free(c.text.data);
                 return r;
         }
-        *ret_data = data;
-        *ret_size = size;
+        *ret_data = c.text.data;
+        *ret_size = c.text.size;
         return 0;
 }
 
