@@ -9,10 +9,10 @@
  * Threads. The completion-queue thread receives every call, decodes it and
  * either answers it at once (RPC_THREAD_GRPC handlers, which read the
  * ApiState published in the ApiStateBox) or queues it to the event loop
- * (RPC_THREAD_LOOP handlers), whose eventfd source runs the handler and
- * answers from the loop thread, a batch at a time (the commit hook, below).
- * Unknown methods are answered UNIMPLEMENTED
- * at once, never left to the client's deadline.
+ * (RPC_THREAD_LOOP handlers), whose eventfd source runs the handlers and
+ * answers from the loop thread, a batch at a time (ApiCommitHook, below).
+ * Unknown methods are answered UNIMPLEMENTED at once, never left to the
+ * client's deadline.
  *
  * Sockets are created with mode 0600. The server refuses to start without
  * the agent's instance lock, and refuses a path where another process
