@@ -201,7 +201,6 @@ static int hook_pod_sandbox(RpcCall *call, const ProtobufCMessage *request, Prot
         r = runtime_hook_pod_sandbox(&ctx, hook_kind(call), &q, &answer, &err);
         if (r < 0)
                 return plugin_call_fail(call, r, &err);
-        plugin_service_save_if_changed(s);
 
         r = 0;
         if (answer.cgroup_parent && !(resp->cgroup_parent = rpc_strdup(call, answer.cgroup_parent)))
@@ -251,7 +250,6 @@ static int hook_container(RpcCall *call, const ProtobufCMessage *request, Protob
         r = runtime_hook_container(&ctx, hook_kind(call), &q, &answer, &err);
         if (r < 0)
                 return plugin_call_fail(call, r, &err);
-        plugin_service_save_if_changed(s);
 
         r = 0;
         if (answer.pod_cgroup_parent && !(resp->pod_cgroup_parent = rpc_strdup(call, answer.pod_cgroup_parent)))

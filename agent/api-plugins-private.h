@@ -30,10 +30,6 @@
                 _r;                                                                                   \
         })
 
-/* Saves the checkpoint if the state changed since the last save. A failure
- * is logged, not returned: the answer stands. */
-void plugin_service_save_if_changed(PluginService *s);
-
 /* A refusal by the plugins (err) as the call's status; -ENOMEM without a
  * message stays -ENOMEM. */
 int plugin_call_fail(RpcCall *call, int r, const PluginError *err);

@@ -192,7 +192,6 @@ static int qrm_allocate(RpcCall *call, const ProtobufCMessage *request, Protobuf
         r = qrm_state_allocate(s->state, &q, &info, &err);
         if (r < 0)
                 return plugin_call_fail(call, r, &err);
-        plugin_service_save_if_changed(s);
 
         resp->pod_uid = req->pod_uid;
         resp->pod_namespace = req->pod_namespace;
@@ -224,7 +223,6 @@ static int qrm_allocate_for_pod(RpcCall *call, const ProtobufCMessage *request, 
         r = qrm_state_allocate_pod(s->state, &q, &info, &err);
         if (r < 0)
                 return plugin_call_fail(call, r, &err);
-        plugin_service_save_if_changed(s);
 
         resp->pod_uid = req->pod_uid;
         resp->pod_namespace = req->pod_namespace;
@@ -325,7 +323,6 @@ static int qrm_remove_pod(RpcCall *call, const ProtobufCMessage *request, Protob
         r = qrm_state_remove_pod(s->state, req->pod_uid, &err);
         if (r < 0)
                 return plugin_call_fail(call, r, &err);
-        plugin_service_save_if_changed(s);
         return 0;
 }
 

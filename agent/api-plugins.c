@@ -12,21 +12,34 @@
 
 /* ---- state, checkpoint ---- */
 
-void plugin_service_save_if_changed(PluginService *s) {
+/* The server's commit hook (api-server.h): once per batch of loop calls,
+ * before any of them is answered. */
+static int plugin_service_commit(void *userdata) {
+        PluginService *s = userdata;
         PluginError err = {};
         uint64_t gen = qrm_state_generation(s->state);
         int r;
 
+        /* Reads, refusals and repeated requests leave the generation alone:
+         * nothing to make durable. */
         if (gen == s->saved_generation)
-                return;
-        r = qrm_checkpoint_save(s->state, s->state_dir, &err);
-        if (r < 0) {
-                /* The answer stands (the kubelet acts on it); a restart
-                 * before the next successful save would forget it. */
-                log_error_errno(r, "Cannot save the QRM checkpoint in %s: %s", s->state_dir, err.message);
-                return;
-        }
+                return 0;
+        r = qrm_checkpoint_save(s->state, s->state_dir, s->checkpoint_sequence + 1, &err);
+        if (r < 0)
+                /* The batch's successful calls are answered UNAVAILABLE
+                 * (the kubelet retries; a repeated request changes nothing
+                 * and is answered OK once a save succeeds). The state keeps
+                 * the changes, so the next save includes them. */
+                return log_error_errno(r, "Cannot save the QRM checkpoint in %s, failing the calls that changed "
+                                          "it: %s",
+                                       s->state_dir, err.message);
         s->saved_generation = gen;
+        s->checkpoint_sequence++;
+        return 0;
+}
+
+int plugin_service_install_commit(PluginService *s, ApiServer *server) {
+        return api_server_set_commit_hook(server, plugin_service_commit, s);
 }
 
 int plugin_service_init(PluginService *s, Manager *m, const char *state_dir) {
@@ -44,7 +57,7 @@ int plugin_service_init(PluginService *s, Manager *m, const char *state_dir) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the QRM state: %s", err.message[0] ? err.message : "out of memory");
 
-        r = qrm_checkpoint_load(s->state, s->state_dir, &err);
+        r = qrm_checkpoint_load(s->state, s->state_dir, &s->checkpoint_sequence, &err);
         switch (r) {
         case 0:
                 log_info("QRM checkpoint restored from %s/" QRM_CHECKPOINT_FILE ": %zu pods, %zu containers.",
@@ -56,15 +69,18 @@ int plugin_service_init(PluginService *s, Manager *m, const char *state_dir) {
         case -EBADMSG:
         case -ESTALE:
         case -E2BIG: {
-                _cleanup_free_ char *path = NULL, *aside = NULL;
+                PluginError aside = {};
+                int k;
 
-                if (asprintf(&path, "%s/" QRM_CHECKPOINT_FILE, s->state_dir) < 0 ||
-                    asprintf(&aside, "%s/" QRM_CHECKPOINT_FILE ".corrupt", s->state_dir) < 0)
-                        return log_oom();
-                if (rename(path, aside) < 0)
-                        log_warning_errno(negative_errno(), "Cannot move %s aside to %s: %m", path, aside);
-                log_error_errno(r, "The QRM checkpoint %s is not usable (%s): kept as %s, starting empty.", path,
-                                err.message, aside);
+                /* Both files go: the next save starts over at sequence 1. */
+                k = qrm_checkpoint_set_aside(s->state_dir, &aside);
+                if (k < 0)
+                        return log_error_errno(k, "The QRM checkpoint in %s is not usable (%s), and %s", s->state_dir,
+                                               err.message, aside.message);
+                log_error_errno(r, "The QRM checkpoint in %s is not usable (%s): kept as " QRM_CHECKPOINT_FILE
+                                   ".corrupt (and " QRM_CHECKPOINT_FILE_ALT ".corrupt), starting empty.",
+                                s->state_dir, err.message);
+                s->checkpoint_sequence = 0;
                 break;
         }
         case -EPROTONOSUPPORT:

@@ -6,7 +6,9 @@
  * on the admin socket. The handlers only convert messages to the plugins'
  * structs and back; every one runs on the event loop (RPC_THREAD_LOOP),
  * which owns the QrmState (it is not thread-safe). The checkpoint is saved
- * after every call that changed the state. */
+ * once per batch of loop calls that changed the state, before any of them
+ * is answered (the server's commit hook): what the kubelet was told
+ * survives a crash or a power loss. */
 
 #include "api-server.h"
 #include "plugins/cpu-topology.h"
@@ -19,7 +21,8 @@ typedef struct PluginService {
         CpuTopology *topology;
         QrmState *state;
         char *state_dir;
-        uint64_t saved_generation;
+        uint64_t saved_generation;    /* the state's generation in the last save or load */
+        uint64_t checkpoint_sequence; /* of the last save or load; 0: none */
 } PluginService;
 
 /* Loads the CPU topology, creates the state and restores the checkpoint
@@ -34,3 +37,5 @@ void plugin_service_done(PluginService *s);
 int plugin_service_install_qrm(PluginService *s, ApiEndpoint *e);
 /* The RuntimeHookService methods, on the admin socket. 0 or -errno. */
 int plugin_service_install_hooks(PluginService *s, ApiEndpoint *e);
+/* The checkpoint save as the server's commit hook. 0 or -EBUSY (started). */
+int plugin_service_install_commit(PluginService *s, ApiServer *server);

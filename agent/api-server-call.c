@@ -70,6 +70,7 @@ void server_call_free(ServerCall *c) {
                 grpc_byte_buffer_destroy(c->received);
         if (c->response)
                 grpc_byte_buffer_destroy(c->response);
+        free(c->answer_data);
         grpc_slice_unref(c->status_details);
         rpc_call_free(c->rpc);
         free(c);
@@ -158,20 +159,33 @@ void call_finish(ServerCall *c, grpc_status_code status, const char *message, ui
         }
 }
 
-/* Runs the handler with the latest published state and answers. */
-void call_answer(ServerCall *c) {
+void call_run(ServerCall *c) {
         ApiServer *s = c->endpoint->server;
         ApiState *state = api_state_box_get(s->states);
-        uint8_t *data = NULL;
-        size_t len = 0;
-        grpc_status_code status;
 
-        status = rpc_call_answer(c->rpc, state, &data, &len);
+        c->answer_status = rpc_call_answer(c->rpc, state, &c->answer_data, &c->answer_len);
         api_state_unref(state);
-        if (status != GRPC_STATUS_OK)
+        if (c->answer_status != GRPC_STATUS_OK)
                 log_debug("%s on %s: %s: %s", rpc_call_method(c->rpc)->path, c->endpoint->name,
-                          rpc_status_to_string(status), rpc_call_status_message(c->rpc));
-        call_finish(c, status, status == GRPC_STATUS_OK ? NULL : rpc_call_status_message(c->rpc), data, len);
+                          rpc_status_to_string(c->answer_status), rpc_call_status_message(c->rpc));
+}
+
+void call_reply(ServerCall *c) {
+        grpc_status_code status = c->answer_status;
+
+        call_finish(c, status, status == GRPC_STATUS_OK ? NULL : rpc_call_status_message(c->rpc),
+                    TAKE_PTR(c->answer_data), c->answer_len);
+}
+
+void call_reply_instead(ServerCall *c, grpc_status_code status, const char *message) {
+        free(TAKE_PTR(c->answer_data));
+        c->answer_len = 0;
+        call_finish(c, status, message, NULL, 0);
+}
+
+void call_answer(ServerCall *c) {
+        call_run(c);
+        call_reply(c);
 }
 
 int endpoint_post_request(ApiEndpoint *e) {

@@ -46,6 +46,12 @@ struct ServerCall {
         RpcCall *rpc;
         uint64_t arrived_usec; /* CLOCK_MONOTONIC, for the latency histogram */
 
+        /* What the handler answered (call_run()), held until call_reply()
+         * sends it: a loop batch sends nothing before its commit hook. */
+        grpc_status_code answer_status;
+        uint8_t *answer_data;
+        size_t answer_len;
+
         /* Batches in flight. Unary calls have one at a time, started by
          * whichever thread holds the call (handed over through the loop
          * queue). A health Watch has up to two, and all its batch starts
@@ -79,6 +85,8 @@ struct ApiServer {
         int lock_fd;
         ApiStateBox *states;
         size_t max_receive_bytes;
+        ApiCommitHook commit_hook; /* NULL: none */
+        void *commit_userdata;
         bool grpc_initialised;
 
         ApiEndpoint **endpoints;
@@ -110,7 +118,14 @@ void server_call_free(ServerCall *c);
 grpc_byte_buffer *byte_buffer_take(uint8_t *data, size_t len);
 /* Ends a unary (or unknown) call with this status; data is taken. */
 void call_finish(ServerCall *c, grpc_status_code status, const char *message, uint8_t *data, size_t len);
-/* Runs the handler with the latest published state and answers. */
+/* Runs the handler with the latest published state; the answer waits in
+ * c for call_reply(). */
+void call_run(ServerCall *c);
+/* Sends what call_run() answered. */
+void call_reply(ServerCall *c);
+/* Drops what call_run() answered and ends the call with this status. */
+void call_reply_instead(ServerCall *c, grpc_status_code status, const char *message);
+/* call_run(), then call_reply(): a call answered on its own. */
 void call_answer(ServerCall *c);
 /* Posts one more request_call on the endpoint. 0, -ENOMEM, -EIO. */
 int endpoint_post_request(ApiEndpoint *e);
@@ -130,7 +145,8 @@ void on_watch_closed(ServerCall *c);
 /* From the completion-queue thread: queues c for the loop, or answers it
  * UNAVAILABLE once the server is stopping. */
 void queue_to_loop(ServerCall *c);
-/* The loop's eventfd source: answers every queued call. */
+/* The loop's eventfd source: answers every queued call as one batch (runs
+ * every handler, the commit hook, then sends every answer). */
 int on_loop_queue(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 
 /* ---- api-server-bind.c ---- */

@@ -153,6 +153,14 @@ RpcMethodTable *api_endpoint_methods(ApiEndpoint *e) {
         return &e->methods;
 }
 
+int api_server_set_commit_hook(ApiServer *s, ApiCommitHook hook, void *userdata) {
+        if (s->started)
+                return -EBUSY;
+        s->commit_hook = hook;
+        s->commit_userdata = userdata;
+        return 0;
+}
+
 const char *api_endpoint_name(const ApiEndpoint *e) {
         return e->name;
 }

@@ -9,9 +9,10 @@
  * Threads. The completion-queue thread receives every call, decodes it and
  * either answers it at once (RPC_THREAD_GRPC handlers, which read the
  * ApiState published in the ApiStateBox) or queues it to the event loop
- * (RPC_THREAD_LOOP handlers), whose eventfd source runs the handler and
- * answers from the loop thread. Unknown methods are answered UNIMPLEMENTED
- * at once, never left to the client's deadline.
+ * (RPC_THREAD_LOOP handlers), whose eventfd source runs the handlers and
+ * answers from the loop thread, a batch at a time (ApiCommitHook, below).
+ * Unknown methods are answered UNIMPLEMENTED at once, never left to the
+ * client's deadline.
  *
  * Sockets are created with mode 0600. The server refuses to start without
  * the agent's instance lock, and refuses a path where another process
@@ -42,6 +43,18 @@ typedef struct ApiServerParams {
         size_t max_receive_bytes; /* 0: API_MAX_RECEIVE_BYTES */
 } ApiServerParams;
 
+/* Group commit of the calls answered on the loop. The loop takes every
+ * RPC_THREAD_LOOP call queued when it wakes up as one batch: it runs all
+ * their handlers (their state changes are made), then this hook once,
+ * then sends all their answers. So the hook can make the batch's changes
+ * durable (one checkpoint save for many calls) before any client hears of
+ * them. It returns 0, or a negative errno when the changes are not
+ * durable: then every call of the batch that its handler answered OK is
+ * answered UNAVAILABLE instead (the hook logs why), since an OK would
+ * promise what a crash could take back; the client retries. Calls
+ * answered on gRPC's thread never wait for it. */
+typedef int (*ApiCommitHook)(void *userdata);
+
 /* Initialises gRPC. Returns 0, -ENOMEM. */
 int api_server_new(const ApiServerParams *params, ApiServer **ret);
 /* Stops if needed and releases everything, gRPC included. */
@@ -70,6 +83,10 @@ RpcMethodTable *api_endpoint_methods(ApiEndpoint *e);
 
 const char *api_endpoint_name(const ApiEndpoint *e);
 const char *api_endpoint_socket(const ApiEndpoint *e);
+
+/* Sets the commit hook (one per server; NULL: none). Before
+ * api_server_start() only. Returns 0, -EBUSY once started. */
+int api_server_set_commit_hook(ApiServer *s, ApiCommitHook hook, void *userdata);
 
 /* Checks the lock and the paths, binds every endpoint (mode 0600), starts
  * the completion-queue thread and the loop's queue source. On failure

@@ -198,6 +198,8 @@ static int manager_api_install_semantics(ManagerApi *api, Manager *m) {
                 r = plugin_service_install_qrm(&api->plugin_service, api->endpoints[MANAGER_API_PLUGIN_MEMORY]);
         if (r >= 0)
                 r = plugin_service_install_hooks(&api->plugin_service, api->endpoints[MANAGER_API_ADMIN]);
+        if (r >= 0)
+                r = plugin_service_install_commit(&api->plugin_service, api->server);
         return r;
 }
 

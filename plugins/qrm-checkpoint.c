@@ -18,7 +18,7 @@
 #define CHECKSUM_PREFIX "checksum "
 /* "checksum " + 16 hex digits + '\n' */
 #define CHECKSUM_LINE_LEN (sizeof(CHECKSUM_PREFIX) - 1 + 16 + 1)
-#define TEMP_FILE "." QRM_CHECKPOINT_FILE ".tmp"
+#define SEQUENCE_PREFIX "sequence "
 
 /* The most fields a line has: "entry" and its eight. */
 #define FIELDS_MAX 9
@@ -41,83 +41,178 @@ uint64_t qrm_checkpoint_checksum(const void *data, size_t size) {
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The text is built with appends into one growing buffer, not stdio: the
+ * save runs before the answers of its batch and costs O(pods), and
+ * fprintf() took most of it (tests/bench/checkpoint-cost.sh). */
+
+/* Room for "%.17g" of any double, with the NUL. */
+#define DOUBLE_TEXT_MAX 32
+/* A checkpoint of a 100-pod node is ~12 KB: one allocation for most. */
+#define TEXT_INITIAL_BYTES (16 * 1024)
+
+typedef struct Text {
+        char *data;
+        size_t size, allocated;
+        bool oom; /* an append failed: the text is incomplete */
+} Text;
+
+static bool text_reserve(Text *t, size_t more) {
+        size_t want;
+        char *n;
+
+        if (t->oom)
+                return false;
+        if (t->allocated - t->size >= more)
+                return true;
+        want = MAX(t->allocated * 2, MAX(t->size + more, (size_t) TEXT_INITIAL_BYTES));
+        n = realloc(t->data, want);
+        if (!n) {
+                t->oom = true;
+                return false;
+        }
+        t->data = n;
+        t->allocated = want;
+        return true;
+}
+
+static void text_add(Text *t, const char *s, size_t n) {
+        if (!text_reserve(t, n))
+                return;
+        memcpy(t->data + t->size, s, n);
+        t->size += n;
+}
+
+static void text_add_str(Text *t, const char *s) {
+        text_add(t, s, strlen(s));
+}
+
+static void text_add_u64(Text *t, uint64_t v) {
+        char digits[20];
+        size_t n = 0;
+
+        do {
+                digits[sizeof(digits) - ++n] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v);
+        text_add(t, digits + sizeof(digits) - n, n);
+}
+
+/* The last request written per resource and its text: a node's requests
+ * repeat (the same sizes in many pods), and "%.17g" is the dearest part. */
+typedef struct RequestMemo {
+        uint64_t bits;
+        bool valid;
+        size_t len;
+        char text[DOUBLE_TEXT_MAX];
+} RequestMemo;
+
 typedef struct FormatContext {
-        FILE *f;
+        Text text;
         const char *last_pod; /* valid during the walk: the state does not change */
+        RequestMemo memo[_RESOURCE_MAX];
 } FormatContext;
 
 static const char *word(const char *s) {
         return s && *s ? s : "-";
 }
 
-static int format_list(FILE *f, const CpuMask *m) {
-        _cleanup_free_ char *s = NULL;
+static void format_list(Text *t, const CpuMask *m) {
+        size_t n;
 
         if (!m) {
-                fputs(" -", f);
-                return 0;
+                text_add(t, " -", 2);
+                return;
         }
-        if (cpu_list_format_alloc(m, &s) < 0)
-                return -ENOMEM;
-        fprintf(f, " %s", s);
-        return 0;
+        text_add(t, " ", 1);
+        /* Measured first, then written in place (with its NUL, dropped). */
+        n = cpu_list_format(m, NULL, 0);
+        if (!text_reserve(t, n + 1))
+                return;
+        (void) cpu_list_format(m, t->data + t->size, n + 1);
+        t->size += n;
 }
 
-static void format_request(FILE *f, bool allocated, double v) {
-        if (allocated)
-                fprintf(f, " %.17g", v);
-        else
-                fputs(" -", f);
+static void format_request(FormatContext *c, Resource r, bool allocated, double v) {
+        RequestMemo *m = &c->memo[r];
+        uint64_t bits;
+
+        if (!allocated) {
+                text_add(&c->text, " -", 2);
+                return;
+        }
+        memcpy(&bits, &v, sizeof(bits));
+        if (!m->valid || m->bits != bits) {
+                int n = snprintf(m->text, sizeof(m->text), " %.17g", v);
+
+                m->len = (size_t) MIN(MAX(n, 0), (int) sizeof(m->text) - 1);
+                m->bits = bits;
+                m->valid = true;
+        }
+        text_add(&c->text, m->text, m->len);
 }
 
 static int format_record(const QrmRecord *rec, void *userdata) {
         FormatContext *c = userdata;
-        int r;
+        Text *t = &c->text;
 
         if (!c->last_pod || strcmp(c->last_pod, rec->pod_uid) != 0) {
-                fprintf(c->f, "pod %s %s %s\n", rec->pod_uid, word(rec->pod_namespace), word(rec->pod_name));
+                text_add(t, "pod ", 4);
+                text_add_str(t, rec->pod_uid);
+                text_add(t, " ", 1);
+                text_add_str(t, word(rec->pod_namespace));
+                text_add(t, " ", 1);
+                text_add_str(t, word(rec->pod_name));
+                text_add(t, "\n", 1);
                 c->last_pod = rec->pod_uid;
         }
-        fprintf(c->f, "entry %s %s %" PRIu64 " %s", word(rec->container_name),
-                qrm_container_type_to_string(rec->container_type), rec->container_index,
-                qos_class_to_string(rec->qos_class));
-        format_request(c->f, rec->allocated[RESOURCE_CPU], rec->request[RESOURCE_CPU]);
-        format_request(c->f, rec->allocated[RESOURCE_MEMORY], rec->request[RESOURCE_MEMORY]);
-        r = format_list(c->f, rec->exclusive);
-        if (r < 0)
-                return r;
-        r = format_list(c->f, rec->memory_hint);
-        if (r < 0)
-                return r;
-        fputc('\n', c->f);
-        return 0;
+        text_add(t, "entry ", 6);
+        text_add_str(t, word(rec->container_name));
+        text_add(t, " ", 1);
+        text_add_str(t, qrm_container_type_to_string(rec->container_type));
+        text_add(t, " ", 1);
+        text_add_u64(t, rec->container_index);
+        text_add(t, " ", 1);
+        text_add_str(t, qos_class_to_string(rec->qos_class));
+        format_request(c, RESOURCE_CPU, rec->allocated[RESOURCE_CPU], rec->request[RESOURCE_CPU]);
+        format_request(c, RESOURCE_MEMORY, rec->allocated[RESOURCE_MEMORY], rec->request[RESOURCE_MEMORY]);
+        format_list(t, rec->exclusive);
+        format_list(t, rec->memory_hint);
+        text_add(t, "\n", 1);
+        return t->oom ? -ENOMEM : 0;
 }
 
-int qrm_checkpoint_format(const QrmState *s, char **ret_data, size_t *ret_size) {
-        char *data = NULL;
-        size_t size = 0;
+int qrm_checkpoint_format(const QrmState *s, uint64_t sequence, char **ret_data, size_t *ret_size) {
         FormatContext c = {};
+        int reclaimed = qrm_state_get_reclaimed_cpus(s);
+        char line[CHECKSUM_LINE_LEN + 1];
         int r;
 
-        c.f = open_memstream(&data, &size);
-        if (!c.f)
-                return -ENOMEM;
-
-        fprintf(c.f, "%s %d\n", MAGIC, QRM_CHECKPOINT_VERSION);
-        fprintf(c.f, "reclaimed-cpus %d\n", qrm_state_get_reclaimed_cpus(s));
+        text_add_str(&c.text, MAGIC " ");
+        text_add_u64(&c.text, QRM_CHECKPOINT_VERSION);
+        text_add_str(&c.text, "\n" SEQUENCE_PREFIX);
+        text_add_u64(&c.text, sequence);
+        text_add_str(&c.text, "\nreclaimed-cpus ");
+        if (reclaimed < 0)
+                text_add(&c.text, "-", 1);
+        text_add_u64(&c.text, (uint64_t) (reclaimed < 0 ? -(int64_t) reclaimed : reclaimed));
+        text_add(&c.text, "\n", 1);
         r = qrm_state_foreach_record(s, format_record, &c);
-        if (r >= 0 && fflush(c.f) != 0)
-                r = -ENOMEM;
-        if (r >= 0)
-                fprintf(c.f, CHECKSUM_PREFIX "%016" PRIx64 "\n", qrm_checkpoint_checksum(data, size));
-        if (fclose(c.f) != 0 && r >= 0)
+        if (r >= 0 && !c.text.oom) {
+                (void) snprintf(line, sizeof(line), CHECKSUM_PREFIX "%016" PRIx64 "\n",
+                                qrm_checkpoint_checksum(c.text.data, c.text.size));
+                text_add(&c.text, line, CHECKSUM_LINE_LEN);
+        }
+        /* One byte more with a NUL: callers may treat it as a string. */
+        if (r >= 0 && text_reserve(&c.text, 1))
+                c.text.data[c.text.size] = 0;
+        if (r >= 0 && c.text.oom)
                 r = -ENOMEM;
         if (r < 0) {
-                free(data);
+                free(c.text.data);
                 return r;
         }
-        *ret_data = data;
-        *ret_size = size;
+        *ret_data = c.text.data;
+        *ret_size = c.text.size;
         return 0;
 }
 
@@ -331,8 +426,9 @@ static int parse_body(ParseContext *c, const char *p, const char *end) {
         return 0;
 }
 
-/* The header line "nodeqos-qrm-checkpoint N\n". Returns the offset after it. */
-static int parse_header(const char *data, size_t size, PluginError *err, size_t *ret_end) {
+/* The header line "nodeqos-qrm-checkpoint N\n". Returns the offset after
+ * it and N. */
+static int parse_header(const char *data, size_t size, PluginError *err, size_t *ret_end, uint64_t *ret_version) {
         const size_t magic_len = strlen(MAGIC);
         const char *nl = memchr(data, '\n', MIN(size, (size_t) 64));
         uint64_t version = 0;
@@ -362,20 +458,45 @@ static int parse_header(const char *data, size_t size, PluginError *err, size_t 
                                         "reads up to %d).",
                                         buf, QRM_CHECKPOINT_VERSION);
         *ret_end = (size_t) (nl - data) + 1;
+        *ret_version = version;
         return 0;
 }
 
-static int parse_all(QrmState *s, const char *data, size_t size, PluginError *err) {
-        _cleanup_(parse_context_done) ParseContext c = { .state = s, .err = err, .line = 1 };
-        size_t body = 0, tail;
-        uint64_t want, got;
+/* Format 2's "sequence N\n" line at data (end: the checksum line).
+ * Returns the offset after it and N. */
+static int parse_sequence(const char *data, const char *end, PluginError *err, size_t *ret_end,
+                          uint64_t *ret_sequence) {
+        const size_t prefix_len = sizeof(SEQUENCE_PREFIX) - 1;
+        const char *nl = memchr(data, '\n', (size_t) (end - data));
+        char buf[32];
+        size_t n;
+
+        if (!nl || (size_t) (nl - data) <= prefix_len || memcmp(data, SEQUENCE_PREFIX, prefix_len) != 0)
+                return plugin_error_set(err, EBADMSG, "Checkpoint line 2: no sequence line.");
+        n = (size_t) (nl - data) - prefix_len;
+        if (n >= sizeof(buf))
+                return plugin_error_set(err, EBADMSG, "Checkpoint line 2: bad sequence.");
+        memcpy(buf, data + prefix_len, n);
+        buf[n] = 0;
+        if (parse_u64(buf, ret_sequence) < 0)
+                return plugin_error_set(err, EBADMSG, "Checkpoint line 2: bad sequence.");
+        *ret_end = (size_t) (nl - data) + 1;
+        return 0;
+}
+
+/* Everything but the body: size, header, checksum, sequence. Returns the
+ * body's bounds. */
+static int verify(const char *data, size_t size, PluginError *err, size_t *ret_body, size_t *ret_tail,
+                  uint64_t *ret_sequence) {
+        size_t body = 0, tail, after = 0;
+        uint64_t want, got, version = 0, sequence = 0;
         char hex[17];
         int r;
 
         if (size > QRM_CHECKPOINT_MAX_BYTES)
                 return plugin_error_set(err, EBADMSG, "The checkpoint is larger than %d bytes.",
                                         QRM_CHECKPOINT_MAX_BYTES);
-        r = parse_header(data, size, err, &body);
+        r = parse_header(data, size, err, &body, &version);
         if (r < 0)
                 return r;
 
@@ -397,7 +518,37 @@ static int parse_all(QrmState *s, const char *data, size_t size, PluginError *er
                                         "The checkpoint's checksum does not match (corrupted): %016" PRIx64
                                         " written, %016" PRIx64 " computed.",
                                         want, got);
+        if (version >= 2) {
+                r = parse_sequence(data + body, data + tail, err, &after, &sequence);
+                if (r < 0)
+                        return r;
+                body += after;
+        }
+        *ret_body = body;
+        *ret_tail = tail;
+        *ret_sequence = sequence;
+        return 0;
+}
 
+int qrm_checkpoint_verify(const char *data, size_t size, uint64_t *ret_sequence, PluginError *err) {
+        size_t body, tail;
+
+        return verify(data ?: "", data ? size : 0, err, &body, &tail, ret_sequence);
+}
+
+static int parse_all(QrmState *s, const char *data, size_t size, PluginError *err) {
+        /* Line numbers count from the body's first line, after the
+         * header (and format 2's sequence line). */
+        _cleanup_(parse_context_done) ParseContext c = { .state = s, .err = err, .line = 1 };
+        size_t body, tail;
+        uint64_t sequence;
+        int r;
+
+        r = verify(data, size, err, &body, &tail, &sequence);
+        if (r < 0)
+                return r;
+        if (memchr(data, '\n', body) != data + body - 1)
+                c.line++; /* the sequence line */
         return parse_body(&c, data + body, data + tail);
 }
 
@@ -417,123 +568,3 @@ int qrm_checkpoint_parse(QrmState *s, const char *data, size_t size, PluginError
         return r;
 }
 
-/* ------------------------------------------------------------------ */
-/* Files                                                               */
-/* ------------------------------------------------------------------ */
-
-static int open_state_dir(const char *dir, bool create) {
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd >= 0 || errno != ENOENT || !create)
-                return fd >= 0 ? fd : negative_errno();
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return negative_errno();
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return fd >= 0 ? fd : negative_errno();
-}
-
-static int write_all(int fd, const char *data, size_t size) {
-        while (size > 0) {
-                ssize_t n = write(fd, data, size);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                data += n;
-                size -= (size_t) n;
-        }
-        return 0;
-}
-
-int qrm_checkpoint_save(const QrmState *s, const char *state_dir, PluginError *err) {
-        const char *dir = state_dir ?: QRM_CHECKPOINT_DEFAULT_DIR;
-        _cleanup_free_ char *data = NULL;
-        _cleanup_close_ int dir_fd = -1, fd = -1;
-        size_t size;
-        int r;
-
-        r = qrm_checkpoint_format(s, &data, &size);
-        if (r < 0)
-                return plugin_error_set(err, r, "Out of memory.");
-
-        dir_fd = open_state_dir(dir, true);
-        if (dir_fd < 0)
-                return plugin_error_set(err, dir_fd, "Cannot open the state directory %s: %s.", dir,
-                                        strerror(-dir_fd));
-
-        /* One agent per node (the instance lock), so one fixed name: a
-         * leftover of a crash is simply replaced. */
-        if (unlinkat(dir_fd, TEMP_FILE, 0) < 0 && errno != ENOENT)
-                return plugin_error_set(err, errno, "Cannot remove %s/%s: %m.", dir, TEMP_FILE);
-        fd = openat(dir_fd, TEMP_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return plugin_error_set(err, errno, "Cannot create %s/%s: %m.", dir, TEMP_FILE);
-
-        r = write_all(fd, data, size);
-        if (r >= 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (r >= 0) {
-                r = close(TAKE_FD(fd)) < 0 ? negative_errno() : 0;
-        }
-        if (r >= 0 && renameat(dir_fd, TEMP_FILE, dir_fd, QRM_CHECKPOINT_FILE) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void) unlinkat(dir_fd, TEMP_FILE, 0);
-                return plugin_error_set(err, r, "Cannot write the checkpoint %s/%s: %s.", dir, QRM_CHECKPOINT_FILE,
-                                        strerror(-r));
-        }
-        /* The rename itself must reach the disk. */
-        if (fsync(dir_fd) < 0)
-                return plugin_error_set(err, errno, "Cannot sync the state directory %s: %m.", dir);
-        return 0;
-}
-
-int qrm_checkpoint_load(QrmState *s, const char *state_dir, PluginError *err) {
-        const char *dir = state_dir ?: QRM_CHECKPOINT_DEFAULT_DIR;
-        _cleanup_close_ int dir_fd = -1, fd = -1;
-        _cleanup_free_ char *data = NULL;
-        struct stat st;
-        size_t size = 0;
-
-        dir_fd = open_state_dir(dir, false);
-        if (dir_fd == -ENOENT)
-                return plugin_error_set(err, ENOENT, "No checkpoint: %s does not exist.", dir);
-        if (dir_fd < 0)
-                return plugin_error_set(err, dir_fd, "Cannot open the state directory %s: %s.", dir,
-                                        strerror(-dir_fd));
-        fd = openat(dir_fd, QRM_CHECKPOINT_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd < 0 && errno == ENOENT)
-                return plugin_error_set(err, ENOENT, "No checkpoint in %s.", dir);
-        if (fd < 0)
-                return plugin_error_set(err, errno, "Cannot open %s/%s: %m.", dir, QRM_CHECKPOINT_FILE);
-        if (fstat(fd, &st) < 0)
-                return plugin_error_set(err, errno, "Cannot stat %s/%s: %m.", dir, QRM_CHECKPOINT_FILE);
-        if (!S_ISREG(st.st_mode))
-                return plugin_error_set(err, EBADMSG, "%s/%s is not a regular file.", dir, QRM_CHECKPOINT_FILE);
-        if (st.st_size > QRM_CHECKPOINT_MAX_BYTES)
-                return plugin_error_set(err, EBADMSG, "%s/%s is larger than %d bytes.", dir, QRM_CHECKPOINT_FILE,
-                                        QRM_CHECKPOINT_MAX_BYTES);
-
-        /* One byte more than fstat() says, to notice a file that grew. */
-        data = malloc((size_t) st.st_size + 1);
-        if (!data)
-                return plugin_error_set(err, ENOMEM, "Out of memory.");
-        for (;;) {
-                ssize_t n = read(fd, data + size, (size_t) st.st_size + 1 - size);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return plugin_error_set(err, errno, "Cannot read %s/%s: %m.", dir, QRM_CHECKPOINT_FILE);
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > (size_t) st.st_size)
-                        return plugin_error_set(err, EBADMSG, "%s/%s changed while it was read.", dir,
-                                                QRM_CHECKPOINT_FILE);
-        }
-        return qrm_checkpoint_parse(s, data, size, err);
-}

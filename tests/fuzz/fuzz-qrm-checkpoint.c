@@ -93,14 +93,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         CHECK(r == 0);
 
-        CHECK(qrm_checkpoint_format(s, &out, &out_size) == 0);
+        CHECK(qrm_checkpoint_format(s, 1, &out, &out_size) == 0);
         again = new_state();
         r = qrm_checkpoint_parse(again, out, out_size, &err);
         if (r < 0)
                 fprintf(stderr, "fuzz-qrm-checkpoint: own output refused: %s\n%.*s", err.message, (int) out_size, out);
         CHECK(r == 0);
         CHECK(qrm_state_n_containers(again) == qrm_state_n_containers(s));
-        CHECK(qrm_checkpoint_format(again, &out2, &out2_size) == 0);
+        CHECK(qrm_checkpoint_format(again, 1, &out2, &out2_size) == 0);
         CHECK(out_size == out2_size && memcmp(out, out2, out_size) == 0);
         qrm_state_free(again);
 

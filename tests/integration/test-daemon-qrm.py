@@ -560,14 +560,34 @@ def main():
         rc = d2.stop()
         check("that daemon stops cleanly", rc == 0, rc)
 
-        # A corrupted checkpoint: logged, kept aside, started empty.
-        with open(checkpoint, "w") as f:
-            f.write("nodeqos-qrm-checkpoint 1\ngarbage\n")
+        # A torn checkpoint file (what a power loss during a save leaves):
+        # the other file, the previous save, is read. d2's last save
+        # allocated SHARED; every later call changed nothing.
+        alternate = checkpoint + ".alt"
+        check("both checkpoint files are written", os.path.exists(checkpoint) and os.path.exists(alternate))
+        newest = max((checkpoint, alternate), key=lambda p: int(open(p, "rb").read().split(b"\n")[1].split()[1]))
+        with open(newest, "r+b") as f:
+            f.seek(60)
+            f.write(b"#")
+        d_torn = Daemon(workdir, "torn")
+        daemons.append(d_torn)
+        if check("a daemon with one torn checkpoint file starts", d_torn.wait_serving(), d_torn.log()):
+            check("... restoring the previous save (every pod removed)",
+                  allocations(d_torn.cpu) == {} and "QRM checkpoint restored" in d_torn.log()
+                  and "not usable" not in d_torn.log(), (allocations(d_torn.cpu), d_torn.log()))
+        rc = d_torn.stop()
+        check("that daemon stops cleanly", rc == 0, rc)
+
+        # Both corrupted: logged, kept aside, started empty.
+        for path in (checkpoint, alternate):
+            with open(path, "w") as f:
+                f.write("nodeqos-qrm-checkpoint 2\ngarbage\n")
         d3 = Daemon(workdir, "third")
         daemons.append(d3)
         if check("a daemon with a corrupted checkpoint starts", d3.wait_serving(), d3.log()):
             check("... logging why", "is not usable" in d3.log(), d3.log())
-            check("... keeping it aside as qrm-checkpoint.corrupt", os.path.exists(checkpoint + ".corrupt"))
+            check("... keeping them aside as qrm-checkpoint{,.alt}.corrupt",
+                  os.path.exists(checkpoint + ".corrupt") and os.path.exists(alternate + ".corrupt"))
             check("... with an empty state", allocations(d3.cpu) == {}, allocations(d3.cpu))
         rc = d3.stop()
         check("that daemon stops cleanly", rc == 0, rc)

@@ -155,11 +155,11 @@ static void test_round_trip(void **state) {
         PluginError err = {};
 
         populate(s);
-        assert_int_equal(qrm_checkpoint_format(s, &text, &size), 0);
+        assert_int_equal(qrm_checkpoint_format(s, 1, &text, &size), 0);
         assert_int_equal(strlen(text), size);
         if (getenv("TEST_SHOW"))
                 fputs(text, stderr);
-        assert_non_null(strstr(text, "nodeqos-qrm-checkpoint 1\nreclaimed-cpus 2\n"));
+        assert_non_null(strstr(text, "nodeqos-qrm-checkpoint 2\nsequence 1\nreclaimed-cpus 2\n"));
         assert_non_null(strstr(text, "entry - MAIN 0 dedicated_cores 1 - 6 -\n")); /* the pod-level entry */
 
         assert_int_equal(qrm_checkpoint_parse(restored, text, size, &err), 0);
@@ -167,7 +167,7 @@ static void test_round_trip(void **state) {
         assert_same_answers(s, restored);
 
         /* Written again: the same bytes. */
-        assert_int_equal(qrm_checkpoint_format(restored, &again, &size_again), 0);
+        assert_int_equal(qrm_checkpoint_format(restored, 1, &again, &size_again), 0);
         assert_int_equal(size, size_again);
         assert_memory_equal(text, again, size);
 
@@ -183,7 +183,7 @@ static void test_round_trip(void **state) {
                 _cleanup_free_ char *e = NULL;
                 size_t n;
 
-                assert_int_equal(qrm_checkpoint_format(empty, &e, &n), 0);
+                assert_int_equal(qrm_checkpoint_format(empty, 1, &e, &n), 0);
                 assert_int_equal(qrm_checkpoint_parse(back, e, n, &err), 0);
                 assert_int_equal(qrm_state_n_pods(back), 0);
         }
@@ -198,7 +198,7 @@ static void test_not_empty(void **state) {
         uint64_t generation;
 
         populate(s);
-        assert_int_equal(qrm_checkpoint_format(s, &text, &size), 0);
+        assert_int_equal(qrm_checkpoint_format(s, 1, &text, &size), 0);
         generation = qrm_state_generation(s);
         assert_int_equal(qrm_checkpoint_parse(s, text, size, &err), -EBUSY);
         assert_int_equal(qrm_state_generation(s), generation);
@@ -215,7 +215,7 @@ static void test_truncated_and_flipped(void **state) {
         size_t size;
 
         populate(s);
-        assert_int_equal(qrm_checkpoint_format(s, &text, &size), 0);
+        assert_int_equal(qrm_checkpoint_format(s, 1, &text, &size), 0);
 
         for (size_t n = 0; n < size; n++) {
                 PluginError err = {};
@@ -272,7 +272,14 @@ static void test_content_cases(void **state) {
                   0 },
                 { "valid, pod names unknown", header, "reclaimed-cpus 3\npod u - -\nentry c INIT 0 shared_cores 1e-3 0 - -\n", 0 },
                 { "valid, no pods", header, "reclaimed-cpus -1\n", 0 },
-                { "newer version", "nodeqos-qrm-checkpoint 2\n", "reclaimed-cpus -1\n", -EPROTONOSUPPORT },
+                { "newer version", "nodeqos-qrm-checkpoint 3\n", "reclaimed-cpus -1\n", -EPROTONOSUPPORT },
+                { "format 2", "nodeqos-qrm-checkpoint 2\nsequence 18446744073709551615\n", "reclaimed-cpus -1\n", 0 },
+                { "format 2 without a sequence", "nodeqos-qrm-checkpoint 2\n", "reclaimed-cpus -1\n", -EBADMSG },
+                { "format 2, bad sequence", "nodeqos-qrm-checkpoint 2\nsequence 0x1\n", "reclaimed-cpus -1\n",
+                  -EBADMSG },
+                { "format 2, sequence too large", "nodeqos-qrm-checkpoint 2\nsequence 18446744073709551616\n",
+                  "reclaimed-cpus -1\n", -EBADMSG },
+                { "format 1 with a sequence", header, "sequence 1\nreclaimed-cpus -1\n", -EBADMSG },
                 { "far newer version", "nodeqos-qrm-checkpoint 99999999999999999999999\n", "whatever\n",
                   -EPROTONOSUPPORT },
                 { "version 0", "nodeqos-qrm-checkpoint 0\n", "reclaimed-cpus -1\n", -EBADMSG },
@@ -414,54 +421,196 @@ static char *make_dir(void) {
         return d;
 }
 
+/* The sequence in a checkpoint file's text, 0 if none is readable. */
+static uint64_t file_sequence(const char *dir, const char *name) {
+        _cleanup_free_ char *path = NULL;
+        unsigned long long n = 0;
+        FILE *f;
+
+        assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (fscanf(f, "nodeqos-qrm-checkpoint 2\nsequence %llu\n", &n) != 1)
+                n = 0;
+        fclose(f);
+        return n;
+}
+
+/* Overwrites one byte of a file, as a torn write would leave it. */
+static void flip_byte(const char *dir, const char *name, long offset) {
+        _cleanup_free_ char *path = NULL;
+        FILE *f;
+
+        assert_true(asprintf(&path, "%s/%s", dir, name) >= 0);
+        f = fopen(path, "r+e");
+        assert_non_null(f);
+        assert_int_equal(fseek(f, offset, SEEK_SET), 0);
+        assert_int_equal(fputc('#', f), '#');
+        assert_int_equal(fclose(f), 0);
+}
+
 static void test_save_load(void **state) {
         _cleanup_(cpu_topology_freep) CpuTopology *t = two_nodes();
         _cleanup_(qrm_state_freep) QrmState *s = make_state(t, "0");
         _cleanup_(qrm_state_freep) QrmState *restored = make_state(t, "0");
-        _cleanup_free_ char *dir = make_dir(), *sub = NULL, *path = NULL, *tmp = NULL;
+        _cleanup_free_ char *dir = make_dir(), *sub = NULL, *path = NULL, *alt = NULL;
         PluginError err = {};
+        uint64_t sequence = 0;
         struct stat st;
 
         assert_true(asprintf(&sub, "%s/state", dir) >= 0);
-        assert_true(asprintf(&path, "%s/state/qrm-checkpoint", dir) >= 0);
-        assert_true(asprintf(&tmp, "%s/state/.qrm-checkpoint.tmp", dir) >= 0);
+        assert_true(asprintf(&path, "%s/state/" QRM_CHECKPOINT_FILE, dir) >= 0);
+        assert_true(asprintf(&alt, "%s/state/" QRM_CHECKPOINT_FILE_ALT, dir) >= 0);
 
         /* Nothing there yet: a first start. */
-        assert_int_equal(qrm_checkpoint_load(restored, sub, &err), -ENOENT);
+        assert_int_equal(qrm_checkpoint_load(restored, sub, NULL, &err), -ENOENT);
         assert_int_equal(mkdir(sub, 0700), 0);
-        assert_int_equal(qrm_checkpoint_load(restored, sub, &err), -ENOENT);
+        assert_int_equal(qrm_checkpoint_load(restored, sub, NULL, &err), -ENOENT);
         assert_int_equal(rmdir(sub), 0);
 
-        /* The directory is made if missing; the file is private. */
+        /* The directory is made if missing; odd sequences go to the
+         * primary file, which is private. */
         populate(s);
-        assert_int_equal(qrm_checkpoint_save(s, sub, &err), 0);
+        assert_int_equal(qrm_checkpoint_save(s, sub, 0, &err), -EINVAL);
+        assert_int_equal(qrm_checkpoint_save(s, sub, 1, &err), 0);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
-        assert_int_equal(access(tmp, F_OK), -1);
+        assert_int_equal(access(alt, F_OK), -1);
+        assert_int_equal(file_sequence(sub, QRM_CHECKPOINT_FILE), 1);
 
-        /* A leftover temporary file of a crash does not get in the way. */
-        {
-                FILE *f = fopen(tmp, "w");
+        /* Even ones to the other; each save leaves the previous one whole. */
+        assert_int_equal(qrm_checkpoint_save(s, sub, 2, &err), 0);
+        assert_int_equal(stat(alt, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(file_sequence(sub, QRM_CHECKPOINT_FILE), 1);
+        assert_int_equal(file_sequence(sub, QRM_CHECKPOINT_FILE_ALT), 2);
 
-                assert_non_null(f);
-                assert_int_equal(fclose(f), 0);
-        }
-        assert_int_equal(qrm_checkpoint_save(s, sub, &err), 0);
-        assert_int_equal(access(tmp, F_OK), -1);
-
-        assert_int_equal(qrm_checkpoint_load(restored, sub, &err), 0);
+        /* The newest is read. */
+        assert_int_equal(qrm_checkpoint_load(restored, sub, &sequence, &err), 0);
+        assert_int_equal(sequence, 2);
         assert_same_answers(s, restored);
 
         /* Loaded into a state that is not empty: refused. */
-        assert_int_equal(qrm_checkpoint_load(restored, sub, &err), -EBUSY);
+        assert_int_equal(qrm_checkpoint_load(restored, sub, NULL, &err), -EBUSY);
 
         /* The parent must exist. */
         {
                 _cleanup_free_ char *deep = NULL;
 
                 assert_true(asprintf(&deep, "%s/no/such/dir", dir) >= 0);
-                assert_int_equal(qrm_checkpoint_save(s, deep, &err), -ENOENT);
+                assert_int_equal(qrm_checkpoint_save(s, deep, 1, &err), -ENOENT);
                 assert_non_null(strstr(err.message, "state directory"));
+        }
+
+        assert_int_equal(test_remove_tree(dir), 0);
+}
+
+/* What a power loss during a save leaves, and what a shorter save leaves
+ * behind it: the reader takes the newest whole file. */
+static void test_torn_and_shorter(void **state) {
+        _cleanup_(cpu_topology_freep) CpuTopology *t = two_nodes();
+        _cleanup_(qrm_state_freep) QrmState *big = make_state(t, "0");
+        _cleanup_(qrm_state_freep) QrmState *small = make_state(t, "0");
+        _cleanup_free_ char *dir = make_dir(), *path = NULL;
+        PluginError err = {};
+        uint64_t sequence = 0;
+
+        populate(big);
+        assert_int_equal(qrm_checkpoint_save(big, dir, 1, &err), 0);
+        assert_int_equal(qrm_checkpoint_save(big, dir, 2, &err), 0);
+        /* A shorter text over a longer one, in the same file. */
+        assert_int_equal(qrm_checkpoint_save(small, dir, 3, &err), 0);
+        {
+                _cleanup_(qrm_state_freep) QrmState *restored = make_state(t, "0");
+
+                assert_int_equal(qrm_checkpoint_load(restored, dir, &sequence, &err), 0);
+                assert_int_equal(sequence, 3);
+                assert_int_equal(qrm_state_n_pods(restored), 0);
+        }
+
+        /* Save 4 torn (the alternate file): save 3 is read. */
+        assert_int_equal(qrm_checkpoint_save(big, dir, 4, &err), 0);
+        flip_byte(dir, QRM_CHECKPOINT_FILE_ALT, 60);
+        {
+                _cleanup_(qrm_state_freep) QrmState *restored = make_state(t, "0");
+
+                assert_int_equal(qrm_checkpoint_load(restored, dir, &sequence, &err), 0);
+                assert_int_equal(sequence, 3);
+                assert_same_answers(small, restored);
+        }
+
+        /* Saved again with that sequence (a retry): read. */
+        assert_int_equal(qrm_checkpoint_save(big, dir, 4, &err), 0);
+        {
+                _cleanup_(qrm_state_freep) QrmState *restored = make_state(t, "0");
+
+                assert_int_equal(qrm_checkpoint_load(restored, dir, &sequence, &err), 0);
+                assert_int_equal(sequence, 4);
+                assert_same_answers(big, restored);
+        }
+
+        /* Both torn: nothing whole, nothing restored. */
+        flip_byte(dir, QRM_CHECKPOINT_FILE, 60);
+        flip_byte(dir, QRM_CHECKPOINT_FILE_ALT, 60);
+        {
+                _cleanup_(qrm_state_freep) QrmState *restored = make_state(t, "0");
+
+                assert_int_equal(qrm_checkpoint_load(restored, dir, NULL, &err), -EBADMSG);
+                assert_int_equal(qrm_state_n_pods(restored), 0);
+        }
+
+        /* Set aside: both renamed, a first start again. */
+        assert_int_equal(qrm_checkpoint_set_aside(dir, &err), 0);
+        {
+                _cleanup_(qrm_state_freep) QrmState *restored = make_state(t, "0");
+
+                assert_int_equal(qrm_checkpoint_load(restored, dir, NULL, &err), -ENOENT);
+        }
+        assert_true(asprintf(&path, "%s/" QRM_CHECKPOINT_FILE_ALT ".corrupt", dir) >= 0);
+        assert_int_equal(access(path, F_OK), 0);
+
+        assert_int_equal(test_remove_tree(dir), 0);
+}
+
+/* A format 1 file (one file, no sequence) reads as sequence 1; a file in
+ * the wrong place is refused (saving after it would overwrite it). */
+static void test_format_1_and_swapped(void **state) {
+        _cleanup_(cpu_topology_freep) CpuTopology *t = two_nodes();
+        _cleanup_(qrm_state_freep) QrmState *s = make_state(t, "0");
+        _cleanup_free_ char *dir = make_dir(), *path = NULL, *alt = NULL, *v1 = NULL;
+        PluginError err = {};
+        uint64_t sequence = 0;
+        size_t size;
+        FILE *f;
+
+        assert_true(asprintf(&path, "%s/" QRM_CHECKPOINT_FILE, dir) >= 0);
+        assert_true(asprintf(&alt, "%s/" QRM_CHECKPOINT_FILE_ALT, dir) >= 0);
+        v1 = with_checksum("nodeqos-qrm-checkpoint 1\n", "reclaimed-cpus 3\n", &size);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(fwrite(v1, 1, size, f), size);
+        assert_int_equal(fclose(f), 0);
+        {
+                _cleanup_(qrm_state_freep) QrmState *restored = make_state(t, "0");
+
+                assert_int_equal(qrm_checkpoint_load(restored, dir, &sequence, &err), 0);
+                assert_int_equal(sequence, 1);
+                assert_int_equal(qrm_state_get_reclaimed_cpus(restored), 3);
+        }
+
+        /* The next save (2) goes to the other file: format 1 stays whole. */
+        assert_int_equal(qrm_checkpoint_save(s, dir, 2, &err), 0);
+        assert_int_equal(file_sequence(dir, QRM_CHECKPOINT_FILE_ALT), 2);
+
+        /* Swapped by hand: sequence 2 in the primary file is refused. */
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(rename(alt, path), 0);
+        {
+                _cleanup_(qrm_state_freep) QrmState *restored = make_state(t, "0");
+
+                assert_int_equal(qrm_checkpoint_load(restored, dir, NULL, &err), -EBADMSG);
+                assert_non_null(strstr(err.message, "does not belong"));
         }
 
         assert_int_equal(test_remove_tree(dir), 0);
@@ -476,14 +625,14 @@ static void test_load_refusals(void **state) {
         populate(s);
         assert_true(asprintf(&path, "%s/qrm-checkpoint", dir) >= 0);
         assert_true(asprintf(&other, "%s/elsewhere", dir) >= 0);
-        assert_int_equal(qrm_checkpoint_save(s, dir, &err), 0);
+        assert_int_equal(qrm_checkpoint_save(s, dir, 1, &err), 0);
 
         /* The configuration changed: CPU 0 is reserved now, and a dedicated
          * container holds it. */
         {
                 _cleanup_(qrm_state_freep) QrmState *reserved = make_state(t, "4-5");
 
-                assert_int_equal(qrm_checkpoint_load(reserved, dir, &err), -ESTALE);
+                assert_int_equal(qrm_checkpoint_load(reserved, dir, NULL, &err), -ESTALE);
                 assert_non_null(strstr(err.message, "reserved"));
                 assert_int_equal(qrm_state_n_pods(reserved), 0);
         }
@@ -494,7 +643,7 @@ static void test_load_refusals(void **state) {
         {
                 _cleanup_(qrm_state_freep) QrmState *fresh = make_state(t, NULL);
 
-                assert_int_equal(qrm_checkpoint_load(fresh, dir, &err), -ELOOP);
+                assert_int_equal(qrm_checkpoint_load(fresh, dir, NULL, &err), -ELOOP);
         }
         assert_int_equal(unlink(path), 0);
 
@@ -503,7 +652,7 @@ static void test_load_refusals(void **state) {
         {
                 _cleanup_(qrm_state_freep) QrmState *fresh = make_state(t, NULL);
 
-                assert_int_equal(qrm_checkpoint_load(fresh, dir, &err), -EBADMSG);
+                assert_int_equal(qrm_checkpoint_load(fresh, dir, NULL, &err), -EBADMSG);
         }
         assert_int_equal(rmdir(path), 0);
 
@@ -518,7 +667,7 @@ static void test_load_refusals(void **state) {
                 assert_int_equal(fseek(f, 40, SEEK_SET), 0);
                 assert_int_equal(fputc('#', f), '#');
                 assert_int_equal(fclose(f), 0);
-                assert_int_equal(qrm_checkpoint_load(fresh, dir, &err), -EBADMSG);
+                assert_int_equal(qrm_checkpoint_load(fresh, dir, NULL, &err), -EBADMSG);
                 assert_non_null(strstr(err.message, "checksum"));
                 assert_int_equal(qrm_state_n_pods(fresh), 0);
         }
@@ -535,6 +684,8 @@ int main(void) {
                 cmocka_unit_test(test_content_cases),
                 cmocka_unit_test(test_checksum_mismatch),
                 cmocka_unit_test(test_save_load),
+                cmocka_unit_test(test_torn_and_shorter),
+                cmocka_unit_test(test_format_1_and_swapped),
                 cmocka_unit_test(test_load_refusals),
         };
 
