@@ -78,23 +78,22 @@ static double ls_reclaim_ns(const NodeSnapshot *s) {
 
 typedef enum PsiKind { PSI_CPU, PSI_MEMORY, PSI_IO } PsiKind;
 
-/* Cgroup PSI exists for the LS pods only on cgroup v2 (v1 controllers have
- * no pressure files); where none has it, the indicator does not apply. */
+/* The latency-sensitive side's cgroup PSI: the kubelet's burstable tier,
+ * which the sampler reads every tick (the pods themselves only every
+ * sample period: their ratios would lag by up to ten ticks and hold the
+ * budget down long after a spike). Cgroup pressure files exist on v2 and in
+ * the unified tree of a hybrid layout; elsewhere, and without a burstable
+ * tier, the indicator does not apply. Guaranteed pods have no tier cgroup
+ * of their own: the run-queue latency covers them. */
 static IndicatorReading ls_psi(const NodeSnapshot *s, PsiKind kind, double target) {
-        bool any = false;
-        double worst = 0;
+        const ResourceUsage *u = &s->kube_tiers[KUBE_TIER_BURSTABLE];
 
-        for (size_t k = 0; k < N_LS; k++) {
-                const ClassTotals *c = &s->classes[ls_classes[k]];
-
-                if (!c->has_psi)
-                        continue;
-                any = true;
-                worst = fmax(worst, kind == PSI_CPU      ? c->cpu_psi_some_ratio
-                                    : kind == PSI_MEMORY ? c->memory_psi_some_ratio
-                                                         : c->io_psi_some_ratio);
-        }
-        return any ? present(worst, target) : unused(target);
+        if (!u->has_psi || !u->has_rates)
+                return unused(target);
+        return present(kind == PSI_CPU      ? u->cpu_psi_some_ratio
+                       : kind == PSI_MEMORY ? u->memory_psi_some_ratio
+                                            : u->io_psi_some_ratio,
+                       target);
 }
 
 void indicators_read(const NodeSnapshot *s, const IndicatorTargets *t, const AppSignal *app, double tick_sec,

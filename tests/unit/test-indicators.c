@@ -115,21 +115,35 @@ static void test_down_is_missing(void **state) {
         assert_int_equal(r[INDICATOR_IO_LATENCY_P99].state, INDICATOR_MISSING);
 }
 
-static void test_psi_where_cgroups_have_it(void **state) {
+static void test_psi_from_the_burstable_tier(void **state) {
         NodeSnapshot s;
         IndicatorReading r[_INDICATOR_MAX];
 
         fill_node(&s);
+        /* Pods' own PSI lags (sampled every few ticks): not used. */
         s.classes[QOS_CLASS_SHARED_CORES].has_psi = true;
-        s.classes[QOS_CLASS_SHARED_CORES].cpu_psi_some_ratio = 0.3;
-        s.classes[QOS_CLASS_SHARED_CORES].memory_psi_some_ratio = 0.01;
-        s.classes[QOS_CLASS_RECLAIMED_CORES].has_psi = true;
-        s.classes[QOS_CLASS_RECLAIMED_CORES].io_psi_some_ratio = 0.9;
+        s.classes[QOS_CLASS_SHARED_CORES].cpu_psi_some_ratio = 0.9;
+        indicators_read(&s, &targets, NULL, 1.0, r);
+        assert_int_equal(r[INDICATOR_CPU_PSI].state, INDICATOR_UNUSED);
+
+        /* The tier, read every tick: its ratios over the last tick. */
+        s.kube_tiers[KUBE_TIER_BURSTABLE] = (ResourceUsage) { .has_psi = true, .has_rates = true,
+                                                              .cpu_psi_some_ratio = 0.3,
+                                                              .memory_psi_some_ratio = 0.01,
+                                                              .io_psi_some_ratio = 0.05 };
+        /* The kubepods cgroup holds best-effort's stalls too: never used. */
+        s.kube_tiers[KUBE_TIER_GUARANTEED] = (ResourceUsage) { .has_psi = true, .has_rates = true,
+                                                               .cpu_psi_some_ratio = 0.95 };
         indicators_read(&s, &targets, NULL, 1.0, r);
         assert_int_equal(r[INDICATOR_CPU_PSI].state, INDICATOR_PRESENT);
         assert_true(fabs(r[INDICATOR_CPU_PSI].value - 0.3) < 1e-12);
         assert_true(fabs(r[INDICATOR_MEMORY_PSI].value - 0.01) < 1e-12);
-        assert_true(r[INDICATOR_IO_PSI].value == 0); /* best-effort's 0.9 does not count */
+        assert_true(fabs(r[INDICATOR_IO_PSI].value - 0.05) < 1e-12);
+
+        /* First tick: no rates yet, not applicable. */
+        s.kube_tiers[KUBE_TIER_BURSTABLE].has_rates = false;
+        indicators_read(&s, &targets, NULL, 1.0, r);
+        assert_int_equal(r[INDICATOR_MEMORY_PSI].state, INDICATOR_UNUSED);
 }
 
 static void test_app_signal_replaces_runqueue(void **state) {
@@ -153,7 +167,7 @@ int main(void) {
                 cmocka_unit_test(test_few_wakeups_use_the_p90),
                 cmocka_unit_test(test_idle_ls_reads_zero),
                 cmocka_unit_test(test_down_is_missing),
-                cmocka_unit_test(test_psi_where_cgroups_have_it),
+                cmocka_unit_test(test_psi_from_the_burstable_tier),
                 cmocka_unit_test(test_app_signal_replaces_runqueue),
         };
 
