@@ -111,8 +111,12 @@ void indicators_read(const NodeSnapshot *s, const IndicatorTargets *t, const App
                                                           : missing(t->runqueue_p99_usec);
         }
         ret[INDICATOR_CPU_PSI] = ls_psi(s, PSI_CPU, t->cpu_psi);
+        /* A ceiling of 1 is no ceiling: utilisation cannot pass it, and
+         * holding at saturation would freeze the budget wherever best-effort
+         * first filled the node. */
         ret[INDICATOR_CPU_UTILIZATION] =
-                s->has_node_cpu && s->node_cpu_capacity_millicores > 0
+                t->cpu_utilization >= 1.0 ? unused(t->cpu_utilization)
+                : s->has_node_cpu && s->node_cpu_capacity_millicores > 0
                         ? present(s->node_cpu_used_millicores / s->node_cpu_capacity_millicores, t->cpu_utilization)
                         : missing(t->cpu_utilization);
 

@@ -393,3 +393,53 @@ def start_agent(nodeqosd, tree, workdir, tick_ms=1000, metrics_port=None, timeou
         d.stop()
         raise SetupError("nodeqosd did not become ready with 2 pods within %.0f s; its log:\n%s" % (timeout, log))
     return d
+
+
+def wait_for(daemon, seconds, predicate):
+    """Polls predicate() for up to seconds while draining the agent's notify
+    socket (it blocks once its STATUS messages pile up unread)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        daemon.messages(time.monotonic() + 0.1)
+    return predicate()
+
+
+class Case:
+    """One test's tree (nodeqos-test-<what>-<pid>), work directory, agent
+    and processes, all gone when the with-block ends, also on errors and
+    SIGTERM: the processes killed, the agent stopped, the tree destroyed.
+    self.left then lists what could not be removed (nothing normally)."""
+
+    def __init__(self, what):
+        self.name = "nodeqos-test-%s-%d" % (what, os.getpid())
+        self.tree = None
+        self.daemon = None
+        self.procs = []
+        self.left = []
+        self.workdir = None
+
+    def __enter__(self):
+        import tempfile
+        self.workdir = tempfile.mkdtemp(prefix=self.name + "-")
+        self.tree = Tree(self.name)
+        self.tree.create()
+        return self
+
+    def spawn(self, rel, argv, **kwargs):
+        p = self.tree.spawn(rel, argv, **kwargs)
+        self.procs.append(p)
+        return p
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        if self.daemon:
+            self.daemon.stop()
+        if self.tree:
+            self.left = self.tree.destroy()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        return False

@@ -23,17 +23,6 @@
 
 static const char selectors[] = "pcCnmib";
 
-static void check_failed(const char *what) {
-        fprintf(stderr, "fuzz-cgroup-stats: invariant broken: %s\n", what);
-        abort();
-}
-
-#define CHECK(cond)                          \
-        do {                                 \
-                if (!(cond))                 \
-                        check_failed(#cond); \
-        } while (0)
-
 /* What one parser made of one text: its return value and output bytes. */
 typedef struct Result {
         int r;
@@ -52,7 +41,7 @@ static void check_untouched(const void *p, size_t n) {
 
         for (size_t i = 0; i < n; i++)
                 if (b[i] != UNTOUCHED)
-                        check_failed("outputs are written only on success");
+                        fuzz_check_failed(__FILE__, __LINE__, "outputs are written only on success");
 }
 
 static bool psi_line_sane(const PsiLine *l) {
@@ -67,51 +56,51 @@ static Result run(char selector, const char *text, size_t len) {
         switch (selector) {
         case 'p':
                 res.r = psi_parse(text, len, &res.out.psi);
-                CHECK(res.r == 0 || res.r == -EINVAL);
+                FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
                         check_untouched(&res.out.psi, sizeof(res.out.psi));
                 else {
-                        CHECK(psi_line_sane(&res.out.psi.some));
-                        CHECK(psi_line_sane(&res.out.psi.full));
+                        FUZZ_CHECK(psi_line_sane(&res.out.psi.some));
+                        FUZZ_CHECK(psi_line_sane(&res.out.psi.full));
                         if (!res.out.psi.has_full)
-                                CHECK(res.out.psi.full.total_usec == 0 && res.out.psi.full.avg10 == 0);
+                                FUZZ_CHECK(res.out.psi.full.total_usec == 0 && res.out.psi.full.avg10 == 0);
                 }
                 break;
         case 'c':
         case 'C':
                 res.r = (selector == 'c' ? cpu_stat_v2_parse : cpu_stat_v1_parse)(text, len, &res.out.cpu);
-                CHECK(res.r == 0 || res.r == -EINVAL);
+                FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
                         check_untouched(&res.out.cpu, sizeof(res.out.cpu));
                 else if (selector == 'C')
-                        CHECK(res.out.cpu.usage_usec == 0);
+                        FUZZ_CHECK(res.out.cpu.usage_usec == 0);
                 break;
         case 'n':
                 res.r = single_u64_parse(text, len, &res.out.u64[0]);
-                CHECK(res.r == 0 || res.r == -EINVAL);
+                FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
                         check_untouched(&res.out.u64[0], sizeof(res.out.u64[0]));
                 break;
         case 'm':
                 res.r = memory_stat_get(text, len, "inactive_file", &res.out.u64[0]);
-                CHECK(res.r == 0 || res.r == -EINVAL || res.r == -ENOENT);
+                FUZZ_CHECK(res.r == 0 || res.r == -EINVAL || res.r == -ENOENT);
                 if (res.r < 0)
                         check_untouched(&res.out.u64[0], sizeof(res.out.u64[0]));
                 break;
         case 'i':
                 res.r = io_stat_v2_parse(text, len, &res.out.io);
-                CHECK(res.r == 0 || res.r == -EINVAL);
+                FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
                         check_untouched(&res.out.io, sizeof(res.out.io));
                 break;
         case 'b':
                 res.r = blkio_v1_parse(text, len, &res.out.u64[0], &res.out.u64[1]);
-                CHECK(res.r == 0 || res.r == -EINVAL);
+                FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
                         check_untouched(res.out.u64, sizeof(res.out.u64));
                 break;
         default:
-                check_failed("known selector");
+                fuzz_check_failed(__FILE__, __LINE__, "known selector");
         }
         return res;
 }
@@ -152,7 +141,7 @@ static void check_memory_stat_first_key(const char *text, size_t len) {
         uint64_t got, want = 0;
 
         if (!sp || sp == text)
-                check_failed("a valid memory.stat starts with \"key \"");
+                fuzz_check_failed(__FILE__, __LINE__, "a valid memory.stat starts with \"key \"");
         if ((size_t) (sp - text) >= sizeof(key))
                 return; /* valid, but longer than any key the kernel has */
         memcpy(key, text, (size_t) (sp - text));
@@ -164,14 +153,14 @@ static void check_memory_stat_first_key(const char *text, size_t len) {
         while (sp + 2 < nl && sp[1] == '0')
                 sp++;
         if ((size_t) (nl - sp - 1) >= sizeof(value))
-                check_failed("a valid value has at most 20 significant digits");
+                fuzz_check_failed(__FILE__, __LINE__, "a valid value has at most 20 significant digits");
         memcpy(value, sp + 1, (size_t) (nl - sp - 1));
         value[nl - sp - 1] = 0;
         for (const char *p = value; *p; p++)
                 want = want * 10 + (uint64_t) (*p - '0');
 
-        CHECK(memory_stat_get(text, len, key, &got) == 0);
-        CHECK(got == want);
+        FUZZ_CHECK(memory_stat_get(text, len, key, &got) == 0);
+        FUZZ_CHECK(got == want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -201,9 +190,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 copy[len] = '\n';
                 b = run(selector, copy, len + 1);
                 free(copy);
-                CHECK(a.r == b.r);
+                FUZZ_CHECK(a.r == b.r);
                 if (a.r == 0)
-                        CHECK(same_output(selector, &a, &b));
+                        FUZZ_CHECK(same_output(selector, &a, &b));
         }
         return 0;
 }

@@ -18,50 +18,39 @@
 
 #define FUZZ_CONFIG_NAME "fuzz.yaml"
 
-static void check_failed(const char *what) {
-        fprintf(stderr, "fuzz-config: invariant broken: %s\n", what);
-        abort();
-}
-
-#define CHECK(cond)                         \
-        do {                                \
-                if (!(cond))                \
-                        check_failed(#cond); \
-        } while (0)
-
 static void check_config(const Config *c) {
-        CHECK(c->tick_interval_usec > 0);
-        CHECK(c->runtime_dir);
-        CHECK(c->cgroup_mount);
-        CHECK(c->admin_socket);
-        CHECK(c->kubelet_plugin_dir);
-        CHECK(c->state_dir);
-        CHECK(c->metrics_listen);
-        CHECK(c->n_cgroup_extra_roots == 0 || c->cgroup_extra_roots);
+        FUZZ_CHECK(c->tick_interval_usec > 0);
+        FUZZ_CHECK(c->runtime_dir);
+        FUZZ_CHECK(c->cgroup_mount);
+        FUZZ_CHECK(c->admin_socket);
+        FUZZ_CHECK(c->kubelet_plugin_dir);
+        FUZZ_CHECK(c->state_dir);
+        FUZZ_CHECK(c->metrics_listen);
+        FUZZ_CHECK(c->n_cgroup_extra_roots == 0 || c->cgroup_extra_roots);
         for (size_t i = 0; i < c->n_cgroup_extra_roots; i++)
-                CHECK(c->cgroup_extra_roots[i]);
-        CHECK(c->n_qos_rules == 0 || c->qos_rules);
+                FUZZ_CHECK(c->cgroup_extra_roots[i]);
+        FUZZ_CHECK(c->n_qos_rules == 0 || c->qos_rules);
         for (size_t i = 0; i < c->n_qos_rules; i++)
-                CHECK(c->qos_rules[i].match);
-        CHECK(c->n_sources == 0 || c->sources);
+                FUZZ_CHECK(c->qos_rules[i].match);
+        FUZZ_CHECK(c->n_sources == 0 || c->sources);
         for (size_t i = 0; i < c->n_sources; i++)
-                CHECK(c->sources[i]);
+                FUZZ_CHECK(c->sources[i]);
 }
 
 static void check_errors(const ConfigErrors *errors) {
         const size_t prefix_len = strlen(FUZZ_CONFIG_NAME);
 
-        CHECK(errors->n_lines > 0);
-        CHECK(errors->lines);
+        FUZZ_CHECK(errors->n_lines > 0);
+        FUZZ_CHECK(errors->lines);
         for (size_t i = 0; i < errors->n_lines; i++) {
                 const char *l = errors->lines[i];
 
                 /* Errors must point into the file given, never at the built-in
                  * defaults or at nothing. */
-                CHECK(l);
+                FUZZ_CHECK(l);
                 if (strncmp(l, FUZZ_CONFIG_NAME, prefix_len) != 0 || l[prefix_len] != ':') {
                         fprintf(stderr, "fuzz-config: error line not about " FUZZ_CONFIG_NAME ": %s\n", l);
-                        check_failed("error line starts with the file name and ':'");
+                        fuzz_check_failed(__FILE__, __LINE__, "error line starts with the file name and ':'");
                 }
                 /* Lines go to the journal and terminals as they are: text from
                  * the file must not bring newlines or escape sequences along. */
@@ -72,7 +61,7 @@ static void check_errors(const ConfigErrors *errors) {
                                 for (const char *q = l; *q; q++)
                                         fputc(iscntrl((unsigned char) *q) ? '?' : *q, stderr);
                                 fputc('\n', stderr);
-                                check_failed("error lines hold no control characters");
+                                fuzz_check_failed(__FILE__, __LINE__, "error lines hold no control characters");
                         }
         }
 }
@@ -88,21 +77,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         r = config_load_buffer(FUZZ_CONFIG_NAME, (const char *) data, size, &config, &errors);
         switch (r) {
         case 0:
-                CHECK(config);
-                CHECK(errors.n_lines == 0);
+                FUZZ_CHECK(config);
+                FUZZ_CHECK(errors.n_lines == 0);
                 check_config(config);
                 break;
         case -EINVAL:
                 /* ret_* parameters are written only on success. */
-                CHECK(!config);
+                FUZZ_CHECK(!config);
                 check_errors(&errors);
                 break;
         case -ENOMEM:
-                CHECK(!config);
+                FUZZ_CHECK(!config);
                 break;
         default:
                 fprintf(stderr, "fuzz-config: config_load_buffer() returned %d\n", r);
-                check_failed("config_load_buffer() returns 0, -EINVAL or -ENOMEM");
+                fuzz_check_failed(__FILE__, __LINE__, "config_load_buffer() returns 0, -EINVAL or -ENOMEM");
         }
 
         config_free(config);

@@ -16,17 +16,6 @@
 /* Longer lists only repeat what shorter ones exercise. */
 #define FUZZ_CPU_LIST_MAX_BYTES (16 * 1024)
 
-static void check_failed(const char *what) {
-        fprintf(stderr, "fuzz-cpu-list: invariant broken: %s\n", what);
-        abort();
-}
-
-#define CHECK(cond)                          \
-        do {                                 \
-                if (!(cond))                 \
-                        check_failed(#cond); \
-        } while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *text = (const char *) data;
         CpuMask m, back, untouched;
@@ -40,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memset(&m, 0xa5, sizeof(m));
         untouched = m;
         r = cpu_list_parse(text, size, &m);
-        CHECK(r == 0 || r == -EINVAL || r == -ERANGE);
+        FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ERANGE);
 
         /* With or without a final newline: the same answer. */
         if (size == 0 || text[size - 1] != '\n') {
@@ -51,34 +40,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         return 0;
                 memcpy(copy, text, size);
                 copy[size] = '\n';
-                CHECK(cpu_list_parse(copy, size + 1, &with_nl) == r);
+                FUZZ_CHECK(cpu_list_parse(copy, size + 1, &with_nl) == r);
                 if (r == 0)
-                        CHECK(cpu_mask_equal(&m, &with_nl));
+                        FUZZ_CHECK(cpu_mask_equal(&m, &with_nl));
                 free(copy);
         }
 
         if (r < 0) {
-                CHECK(memcmp(&m, &untouched, sizeof(m)) == 0);
+                FUZZ_CHECK(memcmp(&m, &untouched, sizeof(m)) == 0);
                 return 0;
         }
 
-        CHECK(cpu_list_format_alloc(&m, &formatted) == 0);
+        FUZZ_CHECK(cpu_list_format_alloc(&m, &formatted) == 0);
         n = strlen(formatted);
-        CHECK(cpu_list_format(&m, NULL, 0) == n);
-        CHECK(cpu_list_parse(formatted, n, &back) == 0);
-        CHECK(cpu_mask_equal(&m, &back));
-        CHECK(cpu_list_format_alloc(&back, &again) == 0);
-        CHECK(strcmp(formatted, again) == 0);
-        CHECK((n == 0) == cpu_mask_is_empty(&m));
+        FUZZ_CHECK(cpu_list_format(&m, NULL, 0) == n);
+        FUZZ_CHECK(cpu_list_parse(formatted, n, &back) == 0);
+        FUZZ_CHECK(cpu_mask_equal(&m, &back));
+        FUZZ_CHECK(cpu_list_format_alloc(&back, &again) == 0);
+        FUZZ_CHECK(strcmp(formatted, again) == 0);
+        FUZZ_CHECK((n == 0) == cpu_mask_is_empty(&m));
 
         /* A short buffer gets a prefix that ends at an item boundary. */
         if (n > 0) {
                 char small[8];
 
-                CHECK(cpu_list_format(&m, small, sizeof(small)) == n);
-                CHECK(strncmp(small, formatted, strlen(small)) == 0);
+                FUZZ_CHECK(cpu_list_format(&m, small, sizeof(small)) == n);
+                FUZZ_CHECK(strncmp(small, formatted, strlen(small)) == 0);
                 /* Nothing, when the first item does not fit. */
-                CHECK(strlen(small) == 0 || strlen(small) == n || formatted[strlen(small)] == ',');
+                FUZZ_CHECK(strlen(small) == 0 || strlen(small) == n || formatted[strlen(small)] == ',');
         }
 
         free(formatted);

@@ -17,17 +17,6 @@
  * (METRICS_CONNECTION_MEMORY); longer inputs add nothing. */
 #define FUZZ_ACCEPT_MAX_BYTES (16 * 1024)
 
-static void check_failed(const char *what) {
-        fprintf(stderr, "fuzz-metrics-accept: invariant broken: %s\n", what);
-        abort();
-}
-
-#define CHECK(cond)                          \
-        do {                                 \
-                if (!(cond))                 \
-                        check_failed(#cond); \
-        } while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *header, *longer;
         MetricsFormat f;
@@ -42,10 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         len = strlen(header);
 
         f = metrics_format_negotiate(header);
-        CHECK(f == METRICS_FORMAT_TEXT || f == METRICS_FORMAT_OPENMETRICS);
-        CHECK(metrics_format_negotiate(header) == f);
+        FUZZ_CHECK(f == METRICS_FORMAT_TEXT || f == METRICS_FORMAT_OPENMETRICS);
+        FUZZ_CHECK(metrics_format_negotiate(header) == f);
         if (f == METRICS_FORMAT_OPENMETRICS)
-                CHECK(strcasestr(header, "openmetrics") != NULL);
+                FUZZ_CHECK(strcasestr(header, "openmetrics") != NULL);
 
         /* Only if the header's last element is complete (no open quote)
          * can more elements be appended after a comma. */
@@ -54,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (longer) {
                         memcpy(longer, header, len);
                         strcpy(longer + len, ", ,a/b;q=7, ");
-                        CHECK(metrics_format_negotiate(longer) == f);
+                        FUZZ_CHECK(metrics_format_negotiate(longer) == f);
                         free(longer);
                 }
         }

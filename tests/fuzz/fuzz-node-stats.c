@@ -20,17 +20,6 @@
 
 static const char selectors[] = "msS";
 
-static void check_failed(const char *what) {
-        fprintf(stderr, "fuzz-node-stats: invariant broken: %s\n", what);
-        abort();
-}
-
-#define CHECK(cond)                          \
-        do {                                 \
-                if (!(cond))                 \
-                        check_failed(#cond); \
-        } while (0)
-
 typedef struct Result {
         int r;
         union {
@@ -46,7 +35,7 @@ static void check_untouched(const void *p, size_t n) {
 
         for (size_t i = 0; i < n; i++)
                 if (b[i] != UNTOUCHED)
-                        check_failed("outputs are written only on success");
+                        fuzz_check_failed(__FILE__, __LINE__, "outputs are written only on success");
 }
 
 static size_t count_lines(const char *text, size_t len) {
@@ -61,18 +50,18 @@ static void check_cpu_times(const NodeCpuTimes *t, const char *text, size_t len)
         NodeCpuTimes zero = { .n_cpus = t->n_cpus }, later = *t;
         double u = -1;
 
-        CHECK(t->busy_usec <= t->total_usec);
+        FUZZ_CHECK(t->busy_usec <= t->total_usec);
         /* the sum line and one line per CPU */
-        CHECK(t->n_cpus >= 1 && t->n_cpus < count_lines(text, len));
+        FUZZ_CHECK(t->n_cpus >= 1 && t->n_cpus < count_lines(text, len));
         /* The utilisation is a ratio, whatever the counters. */
-        CHECK(!node_cpu_utilisation(t, t, &u) && u == -1);
+        FUZZ_CHECK(!node_cpu_utilisation(t, t, &u) && u == -1);
         if (node_cpu_utilisation(&zero, t, &u))
-                CHECK(u >= 0 && u <= 1);
+                FUZZ_CHECK(u >= 0 && u <= 1);
         else
-                CHECK(t->total_usec == 0);
+                FUZZ_CHECK(t->total_usec == 0);
         later.total_usec += later.total_usec < UINT64_MAX;
         if (node_cpu_utilisation(t, &later, &u))
-                CHECK(u == 0);
+                FUZZ_CHECK(u == 0);
 }
 
 static Result run(char selector, const char *text, size_t len) {
@@ -82,16 +71,16 @@ static Result run(char selector, const char *text, size_t len) {
         switch (selector) {
         case 'm':
                 res.r = meminfo_parse(text, len, &res.out.mem);
-                CHECK(res.r == 0 || res.r == -EINVAL);
+                FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
                         check_untouched(&res.out.mem, sizeof(res.out.mem));
                 else
                         /* both are kB in the file */
-                        CHECK(res.out.mem.total_bytes % 1024 == 0 && res.out.mem.available_bytes % 1024 == 0);
+                        FUZZ_CHECK(res.out.mem.total_bytes % 1024 == 0 && res.out.mem.available_bytes % 1024 == 0);
                 break;
         default:
                 res.r = proc_stat_parse(text, len, selector == 's' ? 100 : 3, &res.out.cpu);
-                CHECK(res.r == 0 || res.r == -EINVAL);
+                FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
                         check_untouched(&res.out.cpu, sizeof(res.out.cpu));
                 else
@@ -126,12 +115,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 copy[len] = '\n';
                 b = run(selector, copy, len + 1);
                 free(copy);
-                CHECK(a.r == b.r);
+                FUZZ_CHECK(a.r == b.r);
                 if (a.r == 0 && selector == 'm')
-                        CHECK(a.out.mem.total_bytes == b.out.mem.total_bytes &&
+                        FUZZ_CHECK(a.out.mem.total_bytes == b.out.mem.total_bytes &&
                               a.out.mem.available_bytes == b.out.mem.available_bytes);
                 else if (a.r == 0)
-                        CHECK(a.out.cpu.busy_usec == b.out.cpu.busy_usec &&
+                        FUZZ_CHECK(a.out.cpu.busy_usec == b.out.cpu.busy_usec &&
                               a.out.cpu.total_usec == b.out.cpu.total_usec && a.out.cpu.n_cpus == b.out.cpu.n_cpus);
         }
         return 0;

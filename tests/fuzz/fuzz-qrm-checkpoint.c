@@ -24,17 +24,6 @@
 /* The parser's cost is linear; larger inputs only slow the fuzzer. */
 #define FUZZ_CHECKPOINT_MAX_BYTES (64 * 1024)
 
-static void check_failed(const char *what) {
-        fprintf(stderr, "fuzz-qrm-checkpoint: invariant broken: %s\n", what);
-        abort();
-}
-
-#define CHECK(cond)                          \
-        do {                                 \
-                if (!(cond))                 \
-                        check_failed(#cond); \
-        } while (0)
-
 static CpuTopology *topology(void) {
         static CpuTopology *t;
         CpuMask online, nodes, node_cpus[2];
@@ -42,11 +31,11 @@ static CpuTopology *topology(void) {
 
         if (t)
                 return t;
-        CHECK(cpu_list_parse_string("0-7", &online) == 0);
-        CHECK(cpu_list_parse_string("0-1", &nodes) == 0);
-        CHECK(cpu_list_parse_string("0-3", &node_cpus[0]) == 0);
-        CHECK(cpu_list_parse_string("4-7", &node_cpus[1]) == 0);
-        CHECK(cpu_topology_new(&online, &nodes, node_cpus, mem, 2, &t) == 0);
+        FUZZ_CHECK(cpu_list_parse_string("0-7", &online) == 0);
+        FUZZ_CHECK(cpu_list_parse_string("0-1", &nodes) == 0);
+        FUZZ_CHECK(cpu_list_parse_string("0-3", &node_cpus[0]) == 0);
+        FUZZ_CHECK(cpu_list_parse_string("4-7", &node_cpus[1]) == 0);
+        FUZZ_CHECK(cpu_topology_new(&online, &nodes, node_cpus, mem, 2, &t) == 0);
         return t;
 }
 
@@ -54,8 +43,8 @@ static QrmState *new_state(void) {
         CpuMask reserved;
         QrmState *s = NULL;
 
-        CHECK(cpu_list_parse_string("0", &reserved) == 0);
-        CHECK(qrm_state_new(&(QrmStateParams) { .topology = topology(), .reserved_cpus = &reserved }, &s, NULL) == 0);
+        FUZZ_CHECK(cpu_list_parse_string("0", &reserved) == 0);
+        FUZZ_CHECK(qrm_state_new(&(QrmStateParams) { .topology = topology(), .reserved_cpus = &reserved }, &s, NULL) == 0);
         return s;
 }
 
@@ -83,25 +72,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         s = new_state();
         r = qrm_checkpoint_parse(s, text, len, &err);
-        CHECK(qrm_state_verify(s) == 0);
+        FUZZ_CHECK(qrm_state_verify(s) == 0);
         if (r < 0) {
-                CHECK(code_documented(r));
-                CHECK(err.error == r && err.message[0]);
-                CHECK(qrm_state_n_pods(s) == 0 && qrm_state_n_containers(s) == 0);
-                CHECK(qrm_state_get_reclaimed_cpus(s) == QRM_RECLAIMED_CPUS_ALL);
+                FUZZ_CHECK(code_documented(r));
+                FUZZ_CHECK(err.error == r && err.message[0]);
+                FUZZ_CHECK(qrm_state_n_pods(s) == 0 && qrm_state_n_containers(s) == 0);
+                FUZZ_CHECK(qrm_state_get_reclaimed_cpus(s) == QRM_RECLAIMED_CPUS_ALL);
                 goto done;
         }
-        CHECK(r == 0);
+        FUZZ_CHECK(r == 0);
 
-        CHECK(qrm_checkpoint_format(s, 1, &out, &out_size) == 0);
+        FUZZ_CHECK(qrm_checkpoint_format(s, 1, &out, &out_size) == 0);
         again = new_state();
         r = qrm_checkpoint_parse(again, out, out_size, &err);
         if (r < 0)
                 fprintf(stderr, "fuzz-qrm-checkpoint: own output refused: %s\n%.*s", err.message, (int) out_size, out);
-        CHECK(r == 0);
-        CHECK(qrm_state_n_containers(again) == qrm_state_n_containers(s));
-        CHECK(qrm_checkpoint_format(again, 1, &out2, &out2_size) == 0);
-        CHECK(out_size == out2_size && memcmp(out, out2, out_size) == 0);
+        FUZZ_CHECK(r == 0);
+        FUZZ_CHECK(qrm_state_n_containers(again) == qrm_state_n_containers(s));
+        FUZZ_CHECK(qrm_checkpoint_format(again, 1, &out2, &out2_size) == 0);
+        FUZZ_CHECK(out_size == out2_size && memcmp(out, out2, out_size) == 0);
         qrm_state_free(again);
 
 done:

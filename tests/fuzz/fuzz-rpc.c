@@ -33,17 +33,6 @@
  * smaller keeps the fuzzer fast. */
 #define FUZZ_RPC_MAX_BYTES (64 * 1024)
 
-static void check_failed(const char *what) {
-        fprintf(stderr, "fuzz-rpc: invariant broken: %s\n", what);
-        abort();
-}
-
-#define CHECK(cond)                          \
-        do {                                 \
-                if (!(cond))                 \
-                        check_failed(#cond); \
-        } while (0)
-
 typedef struct Fixture {
         RpcMethodTable admin, plugin;
         HealthService admin_health, plugin_health;
@@ -132,7 +121,7 @@ static void setup(void) {
         if (r >= 0)
                 r = admin_service_install(&fixture.admin, &fixture.admin_service);
         if (r < 0)
-                check_failed("the daemon's method tables build");
+                fuzz_check_failed(__FILE__, __LINE__, "the daemon's method tables build");
 
         fixture.state = api_state_new();
         if (!fixture.state || api_state_set_layout(fixture.state, &layout) < 0 ||
@@ -174,10 +163,10 @@ static void check_request_round_trip(const RpcMethod *m, const ProtobufCMessage 
 
         if (!buf)
                 return;
-        CHECK(protobuf_c_message_pack(req, buf) == len);
-        CHECK(protobuf_check(m->input, buf, len, NULL) == 0);
+        FUZZ_CHECK(protobuf_c_message_pack(req, buf) == len);
+        FUZZ_CHECK(protobuf_check(m->input, buf, len, NULL) == 0);
         again = protobuf_c_message_unpack(m->input, NULL, len, buf);
-        CHECK(again);
+        FUZZ_CHECK(again);
         protobuf_c_message_free_unpacked(again, NULL);
         free(buf);
 }
@@ -199,14 +188,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
 
         status = rpc_call_decode(call, data + offset, size - offset);
-        CHECK(status == rpc_call_status(call));
+        FUZZ_CHECK(status == rpc_call_status(call));
         if (status != GRPC_STATUS_OK) {
-                CHECK(status == GRPC_STATUS_UNIMPLEMENTED || status == GRPC_STATUS_INVALID_ARGUMENT);
-                CHECK(rpc_call_status_message(call)[0] != 0);
-                CHECK(!rpc_call_request(call));
+                FUZZ_CHECK(status == GRPC_STATUS_UNIMPLEMENTED || status == GRPC_STATUS_INVALID_ARGUMENT);
+                FUZZ_CHECK(rpc_call_status_message(call)[0] != 0);
+                FUZZ_CHECK(!rpc_call_request(call));
                 return 0;
         }
-        CHECK(m->handler || m->server_streaming);
+        FUZZ_CHECK(m->handler || m->server_streaming);
         check_request_round_trip(m, rpc_call_request(call));
         if (m->server_streaming)
                 return 0; /* answered by the transport, not a handler */
@@ -215,14 +204,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (status == GRPC_STATUS_OK) {
                 ProtobufCMessage *resp = protobuf_c_message_unpack(m->output, NULL, out_len, out);
 
-                CHECK(out);
-                CHECK(resp);
+                FUZZ_CHECK(out);
+                FUZZ_CHECK(resp);
                 protobuf_c_message_free_unpacked(resp, NULL);
                 free(out);
         } else {
                 /* Handlers refuse only with a reason (bad filters here). */
-                CHECK(!out);
-                CHECK(rpc_call_status_message(call)[0] != 0);
+                FUZZ_CHECK(!out);
+                FUZZ_CHECK(rpc_call_status_message(call)[0] != 0);
         }
         return 0;
 }

@@ -10,3 +10,13 @@
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A target's invariant: when it breaks, the condition's text goes to
+ * stderr and abort() makes both drivers keep the input. */
+#define FUZZ_CHECK(cond)                                                        \
+        do {                                                                    \
+                if (!(cond))                                                    \
+                        fuzz_check_failed(__FILE__, __LINE__, #cond);           \
+        } while (0)
+
+void fuzz_check_failed(const char *file, int line, const char *what) __attribute__((noreturn));

@@ -40,7 +40,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -131,73 +130,60 @@ def main():
         if shutil.which(tool) is None:
             print("FAIL: %s is missing (packaging/install-deps.sh installs it)" % tool)
             return 1
-    tree = daemon = None
-    procs = []
-    left = []
-    workdir = tempfile.mkdtemp(prefix="nodeqos-test-colo-")
+    case = ct.Case("colo")
     try:
-        tree = ct.Tree("nodeqos-test-colo-%d" % os.getpid())
-        tree.create()
-        daemon = ct.start_agent(NODEQOSD, tree, workdir, tick_ms=int(TICK_S * 1000))
-        check("the agent is ready and manages both pods", True)
-        trace = Trace(tree, daemon)
-        ncpu = tree.ncpu
+        with case:
+            tree, procs = case.tree, case.procs
+            daemon = case.daemon = ct.start_agent(NODEQOSD, tree, case.workdir, tick_ms=int(TICK_S * 1000))
+            check("the agent is ready and manages both pods", True)
+            trace = Trace(tree, daemon)
+            ncpu = tree.ncpu
 
-        procs.append(tree.spawn(ct.LS_CONTAINER, [sys.executable, "-c", IDLE_LS]))
-        procs.append(tree.spawn(ct.BE_CONTAINER, ["stress-ng", "--cpu", "2", "--timeout", "600", "--quiet"]))
-        q_idle = settle(trace)
-        print("# q_idle: %.2f CPUs (LS idle, BE stress-ng --cpu 2)" % q_idle)
+            procs.append(tree.spawn(ct.LS_CONTAINER, [sys.executable, "-c", IDLE_LS]))
+            procs.append(tree.spawn(ct.BE_CONTAINER, ["stress-ng", "--cpu", "2", "--timeout", "600", "--quiet"]))
+            q_idle = settle(trace)
+            print("# q_idle: %.2f CPUs (LS idle, BE stress-ng --cpu 2)" % q_idle)
 
-        t_probe = time.monotonic()
-        probe = tree.spawn(ct.LS_CONTAINER, [sys.executable, "-c", PROBE, str(2 * ncpu), str(PROBE_S)])
-        procs.append(probe)
-        down = None
-        while time.monotonic() - t_probe < PROBE_S and probe.poll() is None:
-            t, quota, period, cores = trace.sample()
-            if (down is None and t - t_probe <= DOWN_WITHIN_S and 0 <= quota < ncpu * period
-                    and cores < q_idle):
-                down = t - t_probe
-            trace.wait(SAMPLE_S)
-        probe.wait(PROBE_S + 10)
-        t_stop = time.monotonic()
-        during = [s[3] for s in trace.samples if t_probe <= s[0] <= t_stop]
-        q_low = min(during) if during else q_idle
-        if down is not None:
-            print("# the limit went down %.1f s after the probe started" % down)
-        check("(1) the besteffort quota goes down below capacity and q_idle within %.1f s of LS pressure"
-              % DOWN_WITHIN_S, down is not None,
-              "q_idle %.2f CPUs, lowest while the probe ran %.2f CPUs" % (q_idle, q_low))
+            t_probe = time.monotonic()
+            probe = tree.spawn(ct.LS_CONTAINER, [sys.executable, "-c", PROBE, str(2 * ncpu), str(PROBE_S)])
+            procs.append(probe)
+            down = None
+            while time.monotonic() - t_probe < PROBE_S and probe.poll() is None:
+                t, quota, period, cores = trace.sample()
+                if (down is None and t - t_probe <= DOWN_WITHIN_S and 0 <= quota < ncpu * period
+                        and cores < q_idle):
+                    down = t - t_probe
+                trace.wait(SAMPLE_S)
+            probe.wait(PROBE_S + 10)
+            t_stop = time.monotonic()
+            during = [s[3] for s in trace.samples if t_probe <= s[0] <= t_stop]
+            q_low = min(during) if during else q_idle
+            if down is not None:
+                print("# the limit went down %.1f s after the probe started" % down)
+            check("(1) the besteffort quota goes down below capacity and q_idle within %.1f s of LS pressure"
+                  % DOWN_WITHIN_S, down is not None,
+                  "q_idle %.2f CPUs, lowest while the probe ran %.2f CPUs" % (q_idle, q_low))
 
-        up = None
-        while time.monotonic() - t_stop < UP_WITHIN_S:
-            t, _, _, cores = trace.sample()
-            if cores > q_low and cores >= q_idle - UP_TOLERANCE * ncpu:
-                up = t - t_stop
-                break
-            trace.wait(SAMPLE_S)
-        if up is not None:
-            print("# the limit was back up %.1f s after the probe stopped" % up)
-        check("(2) the besteffort quota goes back up to q_idle within %.0f s of the LS side going idle"
-              % UP_WITHIN_S, up is not None,
-              "q_idle %.2f, q_low %.2f, last %.2f CPUs" % (q_idle, q_low, trace.samples[-1][3]))
+            up = None
+            while time.monotonic() - t_stop < UP_WITHIN_S:
+                t, _, _, cores = trace.sample()
+                if cores > q_low and cores >= q_idle - UP_TOLERANCE * ncpu:
+                    up = t - t_stop
+                    break
+                trace.wait(SAMPLE_S)
+            if up is not None:
+                print("# the limit was back up %.1f s after the probe stopped" % up)
+            check("(2) the besteffort quota goes back up to q_idle within %.0f s of the LS side going idle"
+                  % UP_WITHIN_S, up is not None,
+                  "q_idle %.2f, q_low %.2f, last %.2f CPUs" % (q_idle, q_low, trace.samples[-1][3]))
 
-        print("# besteffort tier's limit (t from the probe's start; the probe ran %.1f s):" % (t_stop - t_probe))
-        trace.print(t_probe)
-        daemon.stop()
-        check("the agent stops cleanly", daemon.proc.returncode == 0, str(daemon.proc.returncode))
+            print("# besteffort tier's limit (t from the probe's start; the probe ran %.1f s):" % (t_stop - t_probe))
+            trace.print(t_probe)
+            daemon.stop()
+            check("the agent stops cleanly", daemon.proc.returncode == 0, str(daemon.proc.returncode))
     except ct.SetupError as e:
         check("set-up", False, str(e))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-        if daemon:
-            daemon.stop()
-        if tree:
-            left = tree.destroy()
-        shutil.rmtree(workdir, ignore_errors=True)
-    check("no cgroup or process left behind", not left, str(left))
+    check("no cgroup or process left behind", not case.left, str(case.left))
     print("# %d failed" % len(failures))
     return 1 if failures else 0
 

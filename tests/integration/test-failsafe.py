@@ -14,10 +14,8 @@ the node's capacity; the besteffort tier's cfs quota shows it.
 """
 
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,15 +44,6 @@ def quota_mc(tree):
     return -1 if quota < 0 else quota * 1000 // period
 
 
-def wait_for(daemon, seconds, predicate):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        daemon.messages(time.monotonic() + 0.1)
-    return predicate()
-
-
 def reload(daemon, tree, workdir, runqueue):
     with open(daemon.config, "w") as f:
         f.write(ct.agent_config(tree, workdir, TICK_MS, extra=config(runqueue)))
@@ -62,45 +51,37 @@ def reload(daemon, tree, workdir, runqueue):
 
 
 def main():
-    tree = daemon = None
-    left = []
-    workdir = tempfile.mkdtemp(prefix="nodeqos-test-failsafe-")
+    case = ct.Case("failsafe")
     try:
-        tree = ct.Tree("nodeqos-test-failsafe-%d" % os.getpid())
-        tree.create()
-        daemon = ct.start_agent(NODEQOSD, tree, workdir, tick_ms=TICK_MS, extra=config(runqueue=True))
-        check("with the indicators fed, the best-effort CPU budget grows above its minimum",
-              wait_for(daemon, WAIT_S, lambda: quota_mc(tree) > 2 * MIN_MC), quota_mc(tree))
+        with case:
+            tree, workdir = case.tree, case.workdir
+            daemon = case.daemon = ct.start_agent(NODEQOSD, tree, workdir, tick_ms=TICK_MS, extra=config(runqueue=True))
+            check("with the indicators fed, the best-effort CPU budget grows above its minimum",
+                  ct.wait_for(daemon, WAIT_S, lambda: quota_mc(tree) > 2 * MIN_MC), quota_mc(tree))
 
-        reload(daemon, tree, workdir, runqueue=False)
-        check("the run-queue sensor off: the budget goes to its minimum (a finite quota)",
-              wait_for(daemon, WAIT_S, lambda: quota_mc(tree) == MIN_MC), quota_mc(tree))
-        check("... STATUS says fail-safe", wait_for(daemon, 5, lambda: "fail-safe: cpu" in daemon.status),
-              daemon.status)
-        check("... logged once", daemon.log().count("best-effort budget held at its minimum (fail-safe)") == 1,
-              daemon.log()[-2000:])
-        # It stays there: never towards unlimited while the signal is out.
-        samples = []
-        end = time.monotonic() + 2.0
-        while time.monotonic() < end:
-            samples.append(quota_mc(tree))
-            daemon.messages(time.monotonic() + 0.1)
-        check("... and stays there", all(q == MIN_MC for q in samples), samples)
+            reload(daemon, tree, workdir, runqueue=False)
+            check("the run-queue sensor off: the budget goes to its minimum (a finite quota)",
+                  ct.wait_for(daemon, WAIT_S, lambda: quota_mc(tree) == MIN_MC), quota_mc(tree))
+            check("... STATUS says fail-safe", ct.wait_for(daemon, 5, lambda: "fail-safe: cpu" in daemon.status),
+                  daemon.status)
+            check("... logged once", daemon.log().count("best-effort budget held at its minimum (fail-safe)") == 1,
+                  daemon.log()[-2000:])
+            # It stays there: never towards unlimited while the signal is out.
+            samples = []
+            end = time.monotonic() + 2.0
+            while time.monotonic() < end:
+                samples.append(quota_mc(tree))
+                daemon.messages(time.monotonic() + 0.1)
+            check("... and stays there", all(q == MIN_MC for q in samples), samples)
 
-        reload(daemon, tree, workdir, runqueue=True)
-        check("the sensor back: the budget grows again",
-              wait_for(daemon, WAIT_S, lambda: quota_mc(tree) > 2 * MIN_MC), quota_mc(tree))
-        daemon.stop()
-        check("the agent stops cleanly", daemon.proc.returncode == 0, str(daemon.proc.returncode))
+            reload(daemon, tree, workdir, runqueue=True)
+            check("the sensor back: the budget grows again",
+                  ct.wait_for(daemon, WAIT_S, lambda: quota_mc(tree) > 2 * MIN_MC), quota_mc(tree))
+            daemon.stop()
+            check("the agent stops cleanly", daemon.proc.returncode == 0, str(daemon.proc.returncode))
     except ct.SetupError as e:
         check("set-up", False, str(e))
-    finally:
-        if daemon:
-            daemon.stop()
-        if tree:
-            left = tree.destroy()
-        shutil.rmtree(workdir, ignore_errors=True)
-    check("no cgroup or process left behind", not left, str(left))
+    check("no cgroup or process left behind", not case.left, str(case.left))
     return 1 if failures else 0
 
 

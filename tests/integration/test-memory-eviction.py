@@ -26,11 +26,9 @@ Phases:
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -94,82 +92,60 @@ def evictions(workdir):
     return None
 
 
-def wait_for(daemon, seconds, predicate):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        daemon.messages(time.monotonic() + 0.1)
-    return predicate()
-
-
 def main():
-    tree = daemon = None
-    procs = []
-    left = []
-    workdir = tempfile.mkdtemp(prefix="nodeqos-test-memevict-")
+    case = ct.Case("memevict")
     try:
-        tree = ct.Tree("nodeqos-test-memevict-%d" % os.getpid())
-        tree.create()
-        total, _ = meminfo()
-        ls = tree.spawn(ct.LS_CONTAINER, ["sleep", "1000"])
-        procs.append(ls)
-        ls_limit = limit(tree, ct.LS_POD)
-        daemon = ct.start_agent(NODEQOSD, tree, workdir, tick_ms=TICK_MS, extra=config(0.1, dry_run=True))
+        with case:
+            tree, workdir = case.tree, case.workdir
+            total, _ = meminfo()
+            ls = case.spawn(ct.LS_CONTAINER, ["sleep", "1000"])
+            ls_limit = limit(tree, ct.LS_POD)
+            daemon = case.daemon = ct.start_agent(NODEQOSD, tree, workdir, tick_ms=TICK_MS,
+                                                  extra=config(0.1, dry_run=True))
 
-        check("(0) with room on the node the best-effort memory budget grows above half of MemTotal",
-              wait_for(daemon, WAIT_S, lambda: limit(tree, ct.BE_TIER) > total // 2),
-              "limit %d of %d" % (limit(tree, ct.BE_TIER), total))
+            check("(0) with room on the node the best-effort memory budget grows above half of MemTotal",
+                  ct.wait_for(daemon, WAIT_S, lambda: limit(tree, ct.BE_TIER) > total // 2),
+                  "limit %d of %d" % (limit(tree, ct.BE_TIER), total))
 
-        _, available = meminfo()
-        hog_bytes = max(256 * MIB, available - int(0.82 * total))
-        print("# MemTotal %d MiB, MemAvailable %d MiB: the hog takes %d MiB" % (total // MIB, available // MIB,
-                                                                              hog_bytes // MIB))
-        hog = tree.spawn(ct.BE_CONTAINER, [sys.executable, "-c", HOG, str(hog_bytes)], stdout=subprocess.PIPE)
-        procs.append(hog)
-        check("the hog has its memory", hog.stdout.readline().strip() == b"hog ready")
-        # The agent's floor is what it sampled: let it see the whole hog.
-        daemon.messages(time.monotonic() + 4 * TICK_MS / 1000)
+            _, available = meminfo()
+            hog_bytes = max(256 * MIB, available - int(0.82 * total))
+            print("# MemTotal %d MiB, MemAvailable %d MiB: the hog takes %d MiB" % (total // MIB, available // MIB,
+                                                                                  hog_bytes // MIB))
+            hog = case.spawn(ct.BE_CONTAINER, [sys.executable, "-c", HOG, str(hog_bytes)], stdout=subprocess.PIPE)
+            check("the hog has its memory", hog.stdout.readline().strip() == b"hog ready")
+            # The agent's floor is what it sampled: let it see the whole hog.
+            daemon.messages(time.monotonic() + 4 * TICK_MS / 1000)
 
-        reload(daemon, tree, workdir, 0.9, dry_run=True)
-        check("(1) the tight node lowers the best-effort memory limit below half of MemTotal",
-              wait_for(daemon, WAIT_S, lambda: limit(tree, ct.BE_TIER) < total // 2),
-              "limit %d" % limit(tree, ct.BE_TIER))
-        check("... never below the hog's unreclaimable memory (the floor)",
-              limit(tree, ct.BE_TIER) >= hog_bytes * 0.95, "limit %d, hog %d" % (limit(tree, ct.BE_TIER), hog_bytes))
-        check("... dry run: the eviction is reported", wait_for(daemon, WAIT_S, lambda: "Eviction (dry run)" in
-                                                                 daemon.log()), daemon.log()[-2000:])
-        check("... and the hog lives", hog.poll() is None, hog.returncode)
-        counts = evictions(workdir)
-        check("... counted as a dry-run eviction, none real (nodeqosctl status)",
-              counts is not None and counts[0] == 0 and counts[1] >= 1, counts)
+            reload(daemon, tree, workdir, 0.9, dry_run=True)
+            check("(1) the tight node lowers the best-effort memory limit below half of MemTotal",
+                  ct.wait_for(daemon, WAIT_S, lambda: limit(tree, ct.BE_TIER) < total // 2),
+                  "limit %d" % limit(tree, ct.BE_TIER))
+            check("... never below the hog's unreclaimable memory (the floor)",
+                  limit(tree, ct.BE_TIER) >= hog_bytes * 0.95,
+                  "limit %d, hog %d" % (limit(tree, ct.BE_TIER), hog_bytes))
+            check("... dry run: the eviction is reported",
+                  ct.wait_for(daemon, WAIT_S, lambda: "Eviction (dry run)" in daemon.log()), daemon.log()[-2000:])
+            check("... and the hog lives", hog.poll() is None, hog.returncode)
+            counts = evictions(workdir)
+            check("... counted as a dry-run eviction, none real (nodeqosctl status)",
+                  counts is not None and counts[0] == 0 and counts[1] >= 1, counts)
 
-        reload(daemon, tree, workdir, 0.9, dry_run=False)
-        killed = wait_for(daemon, WAIT_S, lambda: hog.poll() is not None)
-        check("(2) eviction for real: the hog is killed", killed and hog.returncode == -signal.SIGKILL,
-              hog.returncode)
-        check("... by the agent: the kill is logged", wait_for(daemon, 5, lambda: "Evicted " in daemon.log()),
-              daemon.log()[-2000:])
-        counts = evictions(workdir)
-        check("... and counted (nodeqosctl status)", counts is not None and counts[0] == 1, counts)
-        check("the latency-sensitive process is never touched", ls.poll() is None, ls.returncode)
-        check("... nor its pod's memory limit", limit(tree, ct.LS_POD) == ls_limit,
-              "%d != %d" % (limit(tree, ct.LS_POD), ls_limit))
-        daemon.stop()
-        check("the agent stops cleanly", daemon.proc.returncode == 0, str(daemon.proc.returncode))
+            reload(daemon, tree, workdir, 0.9, dry_run=False)
+            killed = ct.wait_for(daemon, WAIT_S, lambda: hog.poll() is not None)
+            check("(2) eviction for real: the hog is killed", killed and hog.returncode == -signal.SIGKILL,
+                  hog.returncode)
+            check("... by the agent: the kill is logged", ct.wait_for(daemon, 5, lambda: "Evicted " in daemon.log()),
+                  daemon.log()[-2000:])
+            counts = evictions(workdir)
+            check("... and counted (nodeqosctl status)", counts is not None and counts[0] == 1, counts)
+            check("the latency-sensitive process is never touched", ls.poll() is None, ls.returncode)
+            check("... nor its pod's memory limit", limit(tree, ct.LS_POD) == ls_limit,
+                  "%d != %d" % (limit(tree, ct.LS_POD), ls_limit))
+            daemon.stop()
+            check("the agent stops cleanly", daemon.proc.returncode == 0, str(daemon.proc.returncode))
     except ct.SetupError as e:
         check("set-up", False, str(e))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-        if daemon:
-            daemon.stop()
-        if tree:
-            left = tree.destroy()
-        shutil.rmtree(workdir, ignore_errors=True)
-    check("no cgroup or process left behind", not left, str(left))
+    check("no cgroup or process left behind", not case.left, str(case.left))
     return 1 if failures else 0
 
 

@@ -170,11 +170,11 @@ static void test_defaults(void **state) {
         assert_true(c->controllers[RESOURCE_CPU].enabled);
         assert_true(c->controllers[RESOURCE_CPU].target == 200.0);
         assert_int_equal(c->controllers[RESOURCE_CPU].min, 500);
-        assert_int_equal(c->controllers[RESOURCE_CPU].step_down, 4000);
+        assert_int_equal(c->controllers[RESOURCE_CPU].step_down, 1000);
         assert_true(c->controllers[RESOURCE_MEMORY].target == 0.1);
         assert_int_equal(c->controllers[RESOURCE_MEMORY].min, 268435456);
         assert_int_equal(c->controllers[RESOURCE_IO].step_up, 52428800);
-        assert_true(c->controllers[RESOURCE_CPU].utilization_ceiling == 0.9);
+        assert_true(c->controllers[RESOURCE_CPU].utilization_ceiling == 1.0);
         assert_true(c->controllers[RESOURCE_CPU].app_slack_target == 0.1);
         assert_int_equal(c->controllers[RESOURCE_CPU].app_signal_max_age_usec, 10000000);
         assert_true(c->controllers[RESOURCE_MEMORY].reclaim_stall_target == 10.0);

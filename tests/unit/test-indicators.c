@@ -85,6 +85,18 @@ static void test_few_wakeups_use_the_p90(void **state) {
         assert_true(fabs(r[INDICATOR_CPU_RUNQUEUE_P99].value - 3000) < 1e-9);
 }
 
+static void test_ceiling_of_one_is_off(void **state) {
+        NodeSnapshot s;
+        IndicatorReading r[_INDICATOR_MAX];
+        IndicatorTargets t = targets;
+
+        fill_node(&s);
+        t.cpu_utilization = 1.0;
+        s.has_node_cpu = false; /* not even missing: not asked for */
+        indicators_read(&s, &t, NULL, 1.0, r);
+        assert_int_equal(r[INDICATOR_CPU_UTILIZATION].state, INDICATOR_UNUSED);
+}
+
 static void test_idle_ls_reads_zero(void **state) {
         NodeSnapshot s;
         IndicatorReading r[_INDICATOR_MAX];
@@ -165,6 +177,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_node_and_sensors),
                 cmocka_unit_test(test_few_wakeups_use_the_p90),
+                cmocka_unit_test(test_ceiling_of_one_is_off),
                 cmocka_unit_test(test_idle_ls_reads_zero),
                 cmocka_unit_test(test_down_is_missing),
                 cmocka_unit_test(test_psi_from_the_burstable_tier),
