@@ -44,6 +44,8 @@ void control_write_stats(const Control *c, CgroupWriteStats *ret) {
 }
 
 void control_writer_drop(Control *c) {
+        /* A new writer remembers nothing: the members get their values again. */
+        c->members_applied = false;
         if (c->writer) {
                 CgroupWriteStats last;
 
@@ -145,15 +147,53 @@ static uint64_t *group_floors(const BestEffortCgroups *be, const NodeSnapshot *s
         return floors;
 }
 
+/* FNV-1a over the member paths and the pool: what the member writes depend on. */
+static uint64_t members_hash(const BestEffortCgroups *be, const char *pool) {
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (size_t i = 0; i <= be->n_members; i++) {
+                const char *p = i < be->n_members ? be->members[i] : pool ? pool : "";
+
+                for (; *p; p++)
+                        h = (h ^ (uint8_t) *p) * UINT64_C(1099511628211);
+                h = (h ^ 0xff) * UINT64_C(1099511628211); /* a separator no path holds */
+        }
+        return h;
+}
+
+/* The CPU budget goes to the groups every tick; the members (cpu.idle,
+ * cpuset) only when they or the pool changed since the last clean apply. */
+static int apply_cpu(Control *c, CgroupWriter *w, const BestEffortCgroups *be, int64_t budget, const char *pool,
+                     PluginApplyCounts *counts) {
+        uint64_t h = members_hash(be, pool);
+        BestEffortCgroups groups_only = *be;
+        int r;
+
+        if (c->members_applied && c->members_applied_hash == h) {
+                groups_only.n_members = 0;
+                return cpu_plugin_apply(w, &groups_only, budget, pool, counts);
+        }
+        r = cpu_plugin_apply(w, be, budget, pool, counts);
+        c->members_applied = r >= 0;
+        c->members_applied_hash = h;
+        return r;
+}
+
 /* A disabled controller hands its resource back: its limits are removed. */
 static int64_t budget_to_write(const ControlResource *cr, Resource r, const Config *config, const NodeSnapshot *s) {
         if (!cr->enabled || !cr->configured)
                 return -1;
         /* IO has no known capacity: at the top of its range there is no
          * limit at all rather than a nominal one. */
-        if (r == RESOURCE_IO && cr->budget_applied >= control_budget_max(r, &config->controllers[r], s))
+        double max = control_budget_max(r, &config->controllers[r], s);
+        if (r == RESOURCE_IO && cr->budget_applied >= max)
                 return -1;
-        return (int64_t) llround(cr->budget_applied);
+        /* Whole quanta of 1/256 of the range's top, rounded down (never
+         * more than decided): a PID's output moves a little every tick,
+         * and each change of a tier's quota or throttle costs the kernel a
+         * walk over every cgroup below it (~1 ms at 1250 cgroups). */
+        double quantum = fmax(max / CONTROL_BUDGET_QUANTA, 1.0);
+        return (int64_t) (floor(cr->budget_applied / quantum) * quantum);
 }
 
 void control_apply(Control *c, const Config *config, NodeModel *model, const char *reclaimed_pool) {
@@ -181,7 +221,7 @@ void control_apply(Control *c, const Config *config, NodeModel *model, const cha
 
                 switch (res) {
                 case RESOURCE_CPU:
-                        r = cpu_plugin_apply(w, &be, budget, reclaimed_pool, &counts);
+                        r = apply_cpu(c, w, &be, budget, reclaimed_pool, &counts);
                         break;
                 case RESOURCE_MEMORY:
                         floors = group_floors(&be, s);
