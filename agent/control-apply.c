@@ -193,7 +193,9 @@ static int64_t budget_to_write(const ControlResource *cr, Resource r, const Conf
          * and each change of a tier's quota or throttle costs the kernel a
          * walk over every cgroup below it (~1 ms at 1250 cgroups). */
         double quantum = fmax(max / CONTROL_BUDGET_QUANTA, 1.0);
-        return (int64_t) (floor(cr->budget_applied / quantum) * quantum);
+        double q = floor(cr->budget_applied / quantum) * quantum;
+        /* ...but never below the configured minimum. */
+        return (int64_t) fmax(q, (double) config->controllers[r].min);
 }
 
 void control_apply(Control *c, const Config *config, NodeModel *model, const char *reclaimed_pool) {
