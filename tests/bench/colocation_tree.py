@@ -15,7 +15,7 @@ destroy() kills whatever is inside and removes the cgroups deepest first.
 
 Nothing outside <mount>/<name> is ever written: every path goes through
 _own(), which refuses anything else (the machine's own
-/sys/fs/cgroup/memory/process_api included).
+the machine's own cgroups included).
 """
 
 import os
