@@ -14,8 +14,8 @@ every hierarchy's cgroup before exec, so no workload ever runs outside;
 destroy() kills whatever is inside and removes the cgroups deepest first.
 
 Nothing outside <mount>/<name> is ever written: every path goes through
-_own(), which refuses anything else (the machine's own
-the machine's own cgroups included).
+_own(), which refuses anything else (the machine's own cgroups
+included).
 """
 
 import os
