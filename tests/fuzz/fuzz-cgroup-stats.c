@@ -34,16 +34,6 @@ typedef struct Result {
         } out;
 } Result;
 
-#define UNTOUCHED 0xa5
-
-static void check_untouched(const void *p, size_t n) {
-        const unsigned char *b = p;
-
-        for (size_t i = 0; i < n; i++)
-                if (b[i] != UNTOUCHED)
-                        fuzz_check_failed(__FILE__, __LINE__, "outputs are written only on success");
-}
-
 static bool psi_line_sane(const PsiLine *l) {
         return isfinite(l->avg10) && isfinite(l->avg60) && isfinite(l->avg300) && l->avg10 >= 0 &&
                l->avg60 >= 0 && l->avg300 >= 0;
@@ -52,13 +42,13 @@ static bool psi_line_sane(const PsiLine *l) {
 static Result run(char selector, const char *text, size_t len) {
         Result res;
 
-        memset(&res.out, UNTOUCHED, sizeof(res.out));
+        memset(&res.out, FUZZ_UNTOUCHED, sizeof(res.out));
         switch (selector) {
         case 'p':
                 res.r = psi_parse(text, len, &res.out.psi);
                 FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
-                        check_untouched(&res.out.psi, sizeof(res.out.psi));
+                        fuzz_check_untouched(&res.out.psi, sizeof(res.out.psi));
                 else {
                         FUZZ_CHECK(psi_line_sane(&res.out.psi.some));
                         FUZZ_CHECK(psi_line_sane(&res.out.psi.full));
@@ -71,7 +61,7 @@ static Result run(char selector, const char *text, size_t len) {
                 res.r = (selector == 'c' ? cpu_stat_v2_parse : cpu_stat_v1_parse)(text, len, &res.out.cpu);
                 FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
-                        check_untouched(&res.out.cpu, sizeof(res.out.cpu));
+                        fuzz_check_untouched(&res.out.cpu, sizeof(res.out.cpu));
                 else if (selector == 'C')
                         FUZZ_CHECK(res.out.cpu.usage_usec == 0);
                 break;
@@ -79,25 +69,25 @@ static Result run(char selector, const char *text, size_t len) {
                 res.r = single_u64_parse(text, len, &res.out.u64[0]);
                 FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
-                        check_untouched(&res.out.u64[0], sizeof(res.out.u64[0]));
+                        fuzz_check_untouched(&res.out.u64[0], sizeof(res.out.u64[0]));
                 break;
         case 'm':
                 res.r = memory_stat_get(text, len, "inactive_file", &res.out.u64[0]);
                 FUZZ_CHECK(res.r == 0 || res.r == -EINVAL || res.r == -ENOENT);
                 if (res.r < 0)
-                        check_untouched(&res.out.u64[0], sizeof(res.out.u64[0]));
+                        fuzz_check_untouched(&res.out.u64[0], sizeof(res.out.u64[0]));
                 break;
         case 'i':
                 res.r = io_stat_v2_parse(text, len, &res.out.io);
                 FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
-                        check_untouched(&res.out.io, sizeof(res.out.io));
+                        fuzz_check_untouched(&res.out.io, sizeof(res.out.io));
                 break;
         case 'b':
                 res.r = blkio_v1_parse(text, len, &res.out.u64[0], &res.out.u64[1]);
                 FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
-                        check_untouched(res.out.u64, sizeof(res.out.u64));
+                        fuzz_check_untouched(res.out.u64, sizeof(res.out.u64));
                 break;
         default:
                 fuzz_check_failed(__FILE__, __LINE__, "known selector");
@@ -164,15 +154,14 @@ static void check_memory_stat_first_key(const char *text, size_t len) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        const char *sel, *text;
+        const char *text;
         char selector;
         Result a, b;
         size_t len;
 
         if (size < 1 || size > FUZZ_STATS_MAX_BYTES)
                 return 0;
-        sel = data[0] ? strchr(selectors, data[0]) : NULL;
-        selector = sel ? *sel : selectors[data[0] % (sizeof(selectors) - 1)];
+        selector = fuzz_pick_selector(data[0], selectors);
         text = (const char *) data + 1;
         len = size - 1;
 
@@ -182,12 +171,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         /* The last line's '\n' is optional: with it, the same answer. */
         if (len > 0 && text[len - 1] != '\n') {
-                char *copy = malloc(len + 1);
+                char *copy = fuzz_with_final_newline(text, len);
 
                 if (!copy)
                         return 0;
-                memcpy(copy, text, len);
-                copy[len] = '\n';
                 b = run(selector, copy, len + 1);
                 free(copy);
                 FUZZ_CHECK(a.r == b.r);

@@ -28,16 +28,6 @@ typedef struct Result {
         } out;
 } Result;
 
-#define UNTOUCHED 0xa5
-
-static void check_untouched(const void *p, size_t n) {
-        const unsigned char *b = p;
-
-        for (size_t i = 0; i < n; i++)
-                if (b[i] != UNTOUCHED)
-                        fuzz_check_failed(__FILE__, __LINE__, "outputs are written only on success");
-}
-
 static size_t count_lines(const char *text, size_t len) {
         size_t n = 0;
 
@@ -67,13 +57,13 @@ static void check_cpu_times(const NodeCpuTimes *t, const char *text, size_t len)
 static Result run(char selector, const char *text, size_t len) {
         Result res;
 
-        memset(&res.out, UNTOUCHED, sizeof(res.out));
+        memset(&res.out, FUZZ_UNTOUCHED, sizeof(res.out));
         switch (selector) {
         case 'm':
                 res.r = meminfo_parse(text, len, &res.out.mem);
                 FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
-                        check_untouched(&res.out.mem, sizeof(res.out.mem));
+                        fuzz_check_untouched(&res.out.mem, sizeof(res.out.mem));
                 else
                         /* both are kB in the file */
                         FUZZ_CHECK(res.out.mem.total_bytes % 1024 == 0 && res.out.mem.available_bytes % 1024 == 0);
@@ -82,7 +72,7 @@ static Result run(char selector, const char *text, size_t len) {
                 res.r = proc_stat_parse(text, len, selector == 's' ? 100 : 3, &res.out.cpu);
                 FUZZ_CHECK(res.r == 0 || res.r == -EINVAL);
                 if (res.r < 0)
-                        check_untouched(&res.out.cpu, sizeof(res.out.cpu));
+                        fuzz_check_untouched(&res.out.cpu, sizeof(res.out.cpu));
                 else
                         check_cpu_times(&res.out.cpu, text, len);
                 break;
@@ -91,15 +81,14 @@ static Result run(char selector, const char *text, size_t len) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        const char *sel, *text;
+        const char *text;
         char selector;
         Result a, b;
         size_t len;
 
         if (size < 1 || size > FUZZ_NODE_STATS_MAX_BYTES)
                 return 0;
-        sel = data[0] ? strchr(selectors, data[0]) : NULL;
-        selector = sel ? *sel : selectors[data[0] % (sizeof(selectors) - 1)];
+        selector = fuzz_pick_selector(data[0], selectors);
         text = (const char *) data + 1;
         len = size - 1;
 
@@ -107,12 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         /* The last line's '\n' is optional: with it, the same answer. */
         if (len > 0 && text[len - 1] != '\n') {
-                char *copy = malloc(len + 1);
+                char *copy = fuzz_with_final_newline(text, len);
 
                 if (!copy)
                         return 0;
-                memcpy(copy, text, len);
-                copy[len] = '\n';
                 b = run(selector, copy, len + 1);
                 free(copy);
                 FUZZ_CHECK(a.r == b.r);

@@ -20,3 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         } while (0)
 
 void fuzz_check_failed(const char *file, int line, const char *what) __attribute__((noreturn));
+
+/* The byte a target fills outputs with before a call: a parser that fails
+ * must leave them so (fuzz_check_untouched()). */
+#define FUZZ_UNTOUCHED 0xa5
+void fuzz_check_untouched(const void *p, size_t n);
+
+/* For targets with several parsers: the first input byte if it is one of
+ * selectors, else one picked by its value, so that mutations reach all. */
+char fuzz_pick_selector(uint8_t first, const char *selectors);
+
+/* text (len > 0, not ending in '\n') with a '\n' appended, malloc'd;
+ * NULL on ENOMEM. For the check that a final newline changes nothing. */
+char *fuzz_with_final_newline(const char *text, size_t len);
