@@ -368,8 +368,14 @@ static void test_agrees_with_runqlat(void **state) {
                (unsigned long long) ours[SLEEPER].runqueue.count, their_median, (unsigned long long) their_total,
                our_median / their_median);
 
-        assert_true(their_total >= s.iterations);
-        assert_true(ours[SLEEPER].runqueue.count >= s.iterations);
+        /* One sleep per iteration, but a sleep whose timer fires before the
+         * task is off the CPU is no wakeup at all (seen under load: 399 of
+         * 400, by both tools alike): nearly every iteration, and the same
+         * count within 2%. */
+        assert_true(their_total >= s.iterations * 98 / 100);
+        assert_true(ours[SLEEPER].runqueue.count >= s.iterations * 98 / 100);
+        assert_true(ours[SLEEPER].runqueue.count * 100 >= their_total * 98 &&
+                    their_total * 100 >= ours[SLEEPER].runqueue.count * 98);
         assert_true(our_median > 0 && their_median > 0);
         assert_true(our_median <= 2 * their_median);
         assert_true(their_median <= 2 * our_median);
